@@ -1,0 +1,87 @@
+/**
+ * The layer rules of docs/architecture.md. `npm test` fails when one is broken.
+ * @type {import('dependency-cruiser').IConfiguration}
+ */
+module.exports = {
+  forbidden: [
+    {
+      name: 'domain-is-pure',
+      comment: 'The domain imports nothing but other domain modules (and Node built-ins for types).',
+      severity: 'error',
+      from: { path: '^src/domain/' },
+      to: { pathNot: '^src/domain/', dependencyTypesNot: ['core', 'type-only'] },
+    },
+    {
+      name: 'domain-no-packages',
+      severity: 'error',
+      from: { path: '^src/domain/' },
+      to: { dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer'] },
+    },
+    {
+      name: 'ports-only-domain',
+      comment: 'Ports are interfaces over domain types.',
+      severity: 'error',
+      from: { path: '^src/ports/' },
+      to: { path: '^src/', pathNot: '^src/(domain|ports)/' },
+    },
+    {
+      name: 'services-only-domain-and-ports',
+      comment: 'Use cases see the world through ports; they never import an adapter or an edge.',
+      severity: 'error',
+      from: { path: '^src/services/' },
+      to: { path: '^src/', pathNot: '^src/(domain|ports|services)/' },
+    },
+    {
+      name: 'adapters-not-upwards',
+      comment: 'Adapters implement ports; they do not reach into services or the edges.',
+      severity: 'error',
+      from: { path: '^src/adapters/' },
+      to: { path: '^src/(services|graphql|http|workers|app\\.ts|main\\.ts|cli\\.ts)' },
+    },
+    {
+      name: 'edges-reach-behaviour-through-services',
+      comment: 'GraphQL, HTTP and workers call services; only the composition root wires adapters.',
+      severity: 'error',
+      from: { path: '^src/(graphql|http|workers)/' },
+      to: { path: '^src/adapters/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'entry-points-use-the-root',
+      comment: 'main.ts and cli.ts get everything from the composition root, never an adapter directly.',
+      severity: 'error',
+      from: { path: '^src/(main|cli|cli-keys)\\.ts$' },
+      to: { path: '^src/adapters/' },
+    },
+    {
+      name: 'only-the-root-wires',
+      comment: 'Nothing imports the composition root except the process entry points.',
+      severity: 'error',
+      from: { pathNot: '^src/(main|cli)\\.ts$' },
+      to: { path: '^src/app\\.ts$' },
+    },
+    {
+      name: 'migrations-are-frozen',
+      comment: 'Migrations never import application code, so later refactors cannot change them.',
+      severity: 'error',
+      from: { path: '^migrations/' },
+      to: { path: '^src/' },
+    },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      from: {},
+      to: { circular: true, dependencyTypesNot: ['type-only'] },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+      extensions: ['.ts', '.js'],
+    },
+    reporterOptions: { text: { highlightFocused: true } },
+  },
+};

@@ -1,0 +1,98 @@
+// Writes docs/operations/configuration.md from CONFIG_VARIABLES in src/config.ts; with --check,
+// fails when the file differs. tests/unit/docs-drift.test.ts runs the same comparison.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { z } from 'zod';
+import { CONFIG_VARIABLES } from '../src/config.js';
+import { formatMarkdown } from './gen-docs-format.js';
+
+export const CONFIGURATION_DOC = fileURLToPath(
+  new URL('../docs/operations/configuration.md', import.meta.url),
+);
+
+interface JsonSchema {
+  type?: string;
+  enum?: unknown[];
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  pattern?: string;
+}
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  return z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
+}
+
+const number = new Intl.NumberFormat('en-US');
+
+/** What a variable accepts, read from its zod schema: the text it takes and what that becomes. */
+function accepts(schema: z.ZodType): string {
+  const input = jsonSchema(schema, 'input');
+  const output = jsonSchema(schema, 'output');
+  if (output.type === 'integer') {
+    return `whole number, ${number.format(output.minimum ?? 0)} to ${number.format(output.maximum ?? Number.MAX_SAFE_INTEGER)}`;
+  }
+  if (input.enum) {
+    const values = input.enum.map((v) => `\`${String(v)}\``);
+    if (values.length === 6 && input.enum.includes('true') && input.enum.includes('false')) {
+      return '`true` or `false` (also `1`/`0`, `yes`/`no`)';
+    }
+    return `one of ${values.join(', ')}`;
+  }
+  if (input.pattern) return `text matching \`${input.pattern}\``;
+  if (input.minLength) return 'non-empty text';
+  return 'text';
+}
+
+export function renderConfigurationDoc(): string {
+  const entries = Object.entries(CONFIG_VARIABLES).map(([name, spec]) => {
+    const fallback = 'default' in spec ? (spec.default === '' ? 'empty' : `\`${spec.default}\``) : 'unset';
+    return `### \`${name}\`\n\nDefault: ${fallback}. Accepts: ${accepts(spec.schema)}.\n\n${spec.doc}\n`;
+  });
+  return formatMarkdown(
+    `# Configuration reference
+
+<!-- Generated from CONFIG_VARIABLES in src/config.ts by \`npm run docs:config\`. Do not edit by
+hand: change the \`doc\` of the variable and run the script again. -->
+
+rdev reads its settings from environment variables only; every one is optional. At start each
+value is checked, and when any is wrong the server prints one message naming **every** bad
+variable and what it accepts, then exits with status 1 (nothing starts half-configured). The
+\`rdev migrate\` and \`rdev keys\` commands read the same variables.
+
+An empty value counts as unset for variables without a default. Durations and sizes are plain
+whole numbers in the unit the name ends with (\`_MS\`, \`_SECONDS\`, \`_HOURS\`, \`_BYTES\`), except
+\`RDEV_WEBHOOK_RETRY_SCHEDULE\`, which takes units.
+
+In Kubernetes, set them in the Deployment's \`env\` (\`manifests/base/deployment.yaml\`); secrets
+such as \`DATABASE_URL\` and \`RDEV_BOOTSTRAP_ADMIN_KEY\` come from Secret references (see
+[deployment](deployment.md)).
+
+## Variables
+
+${entries.join('\n')}`,
+    'docs/operations/configuration.md',
+  );
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const rendered = renderConfigurationDoc();
+  if (process.argv.includes('--check')) {
+    let current = '';
+    try {
+      current = readFileSync(CONFIGURATION_DOC, 'utf8');
+    } catch {
+      // missing counts as stale
+    }
+    if (current !== rendered) {
+      process.stderr.write(
+        'docs/operations/configuration.md is stale: run `npm run docs:config` and commit the result.\n',
+      );
+      process.exit(1);
+    }
+    process.stdout.write('docs/operations/configuration.md is up to date\n');
+  } else {
+    writeFileSync(CONFIGURATION_DOC, rendered);
+    process.stdout.write('wrote docs/operations/configuration.md\n');
+  }
+}

@@ -1,0 +1,160 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
+import { Kysely, type LogEvent, PostgresDialect, type QueryId, sql } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.js';
+
+export type DatabaseKind = 'pglite' | 'postgres';
+
+export type DatabaseTarget =
+  | { kind: 'postgres'; url: string; poolSize?: number }
+  | {
+      kind: 'pglite';
+      dataDir: string | null /* null: in memory */;
+      from?: PGlite /* an open instance to adopt */;
+    };
+
+/** One Kysely instance over PGlite or PostgreSQL, plus what the rest of the adapters need to know. */
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  kind: DatabaseKind;
+  /** The PGlite instance when embedded (it also delivers LISTEN/NOTIFY in-process). */
+  pglite: PGlite | null;
+  /** The pg pool when on PostgreSQL. */
+  pool: pg.Pool | null;
+  /** Connection settings for extra dedicated connections (LISTEN) on PostgreSQL. */
+  url: string | null;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+  /**
+   * Calls `listener` for every query that fails, on any Kysely built from `db` (plugins cannot see
+   * failures). Returns the function that stops it.
+   */
+  onQueryError(listener: QueryErrorListener): () => void;
+}
+
+export type QueryErrorListener = (queryId: QueryId, error: unknown) => void;
+
+// Timestamps come back as Date and bigint ids as strings; int8 counts are parsed to numbers where the
+// query casts them (::int). Keep pg's defaults apart from that.
+export interface DatabaseObserver {
+  /** Called after every query with its duration; `failed` when it threw. */
+  onQuery(seconds: number, failed: boolean): void;
+}
+
+function kyselyLog(observer: DatabaseObserver | undefined, errorListeners: Set<QueryErrorListener>) {
+  return (event: LogEvent) => {
+    observer?.onQuery(event.queryDurationMillis / 1000, event.level === 'error');
+    if (event.level === 'error') {
+      for (const listener of errorListeners) listener(event.query.queryId, event.error);
+    }
+  };
+}
+
+export async function openDatabase(
+  target: DatabaseTarget,
+  observer?: DatabaseObserver,
+): Promise<DatabaseHandle> {
+  const errorListeners = new Set<QueryErrorListener>();
+  const onQueryError = (listener: QueryErrorListener) => {
+    errorListeners.add(listener);
+    return () => void errorListeners.delete(listener);
+  };
+  if (target.kind === 'postgres') {
+    const pool = new pg.Pool({
+      connectionString: target.url,
+      max: target.poolSize ?? 10,
+      connectionTimeoutMillis: 5_000,
+      // A query that hangs (server paused, network gone) must not hang the request forever.
+      query_timeout: 30_000,
+      application_name: 'rdev',
+    });
+    // An idle client losing its connection (server restart) emits 'error' on the pool; without a
+    // listener that would crash the process. The pool replaces the client on next use.
+    pool.on('error', () => {});
+    const db = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool }),
+      log: kyselyLog(observer, errorListeners),
+    });
+    return {
+      db,
+      kind: 'postgres',
+      pglite: null,
+      pool,
+      url: target.url,
+      ping: async () => {
+        await sql`SELECT 1`.execute(db);
+      },
+      close: () => db.destroy(),
+      onQueryError,
+    };
+  }
+  // Loaded only for the embedded database: a process on PostgreSQL has no use for PGlite.
+  const [{ PGlite }, { PGliteDialect }] = await Promise.all([
+    import('@electric-sql/pglite'),
+    import('kysely-pglite-dialect'),
+  ]);
+  if (target.dataDir) {
+    mkdirSync(target.dataDir, { recursive: true });
+    if (!target.from && !existsSync(join(target.dataDir, 'PG_VERSION'))) await createCluster(target.dataDir);
+  }
+  const pglite = target.from ?? (target.dataDir ? new PGlite(target.dataDir) : new PGlite());
+  await pglite.waitReady;
+  const db = new Kysely<Database>({
+    dialect: new PGliteDialect(pglite),
+    log: kyselyLog(observer, errorListeners),
+  });
+  let closed = false;
+  return {
+    db,
+    kind: 'pglite',
+    pglite,
+    pool: null,
+    url: null,
+    ping: async () => {
+      await sql`SELECT 1`.execute(db);
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+      if (!pglite.closed) await pglite.close();
+    },
+    onQueryError,
+  };
+}
+
+/**
+ * Creates the embedded database's files in a short-lived process. The instance that runs initdb
+ * keeps about twice the memory of one that opens existing files (some 780 MB of RSS against 300
+ * here), and the process that created it would hold that until a garbage collection it cannot
+ * force; this way the server only ever opens.
+ */
+async function createCluster(dataDir: string): Promise<void> {
+  const pgliteUrl = import.meta.resolve('@electric-sql/pglite');
+  const script = `const { PGlite } = await import(${JSON.stringify(pgliteUrl)});
+const db = new PGlite(process.argv[1]);
+await db.waitReady;
+await db.close();`;
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script, dataDir], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => {
+      if (code === 0) resolve();
+      else
+        reject(
+          new Error(
+            `could not create the embedded database in ${dataDir} (${signal ?? `exit code ${code}`}): ${stderr.trim().slice(-2000)}`,
+          ),
+        );
+    });
+  });
+}

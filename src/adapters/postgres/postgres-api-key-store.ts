@@ -1,0 +1,194 @@
+import { type Kysely, type Selectable, sql } from 'kysely';
+import type { ApiKey, ApiKeyCredential } from '../../domain/api-key.js';
+import { NotFoundError } from '../../domain/errors.js';
+import type { Page, PageRequest } from '../../domain/page.js';
+import type { Scope } from '../../domain/scopes.js';
+import type { ApiKeyPatch, ApiKeyStore, NewApiKey } from '../../ports/api-key-store.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import type { ApiKeysTable, Database } from './schema.js';
+
+const BOOTSTRAP_LOCK_KEY = 7_317_002;
+
+export class PostgresApiKeyStore implements ApiKeyStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async count(): Promise<number> {
+    const row = await this.db
+      .selectFrom('api_keys')
+      .select(sql<number>`count(*)::int`.as('n'))
+      .executeTakeFirstOrThrow();
+    return row.n;
+  }
+
+  async lockBootstrap(): Promise<void> {
+    await sql`SELECT pg_advisory_xact_lock(${BOOTSTRAP_LOCK_KEY})`.execute(this.db);
+  }
+
+  async create(key: NewApiKey): Promise<ApiKey> {
+    const row = await this.db
+      .insertInto('api_keys')
+      .values({
+        name: key.name,
+        display_prefix: key.prefix,
+        scopes: key.scopes,
+        project_names: key.projectNames,
+        allowed_ips: key.allowedIps,
+        expires_at: key.expiresAt,
+        rate_limit: key.rateLimit,
+        created_by: key.createdByKeyId,
+        revoked_at: null,
+        last_used_at: null,
+        last_used_ip: null,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await this.db
+      .insertInto('api_key_secrets')
+      .values({ digest: key.digest, key_id: row.id, display_prefix: key.prefix, expires_at: null })
+      .execute();
+    return toApiKey(row);
+  }
+
+  async get(id: string): Promise<ApiKey | null> {
+    if (!isUuid(id)) return null;
+    const row = await this.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toApiKey(row) : null;
+  }
+
+  async findCredential(digest: string): Promise<ApiKeyCredential | null> {
+    const row = await this.db
+      .selectFrom('api_key_secrets as s')
+      .innerJoin('api_keys as k', 'k.id', 's.key_id')
+      .selectAll('k')
+      .select(['s.digest as secret_digest', 's.expires_at as secret_expires_at'])
+      .where('s.digest', '=', digest)
+      .executeTakeFirst();
+    if (!row) return null;
+    return { key: toApiKey(row), digest: row.secret_digest, secretExpiresAt: row.secret_expires_at };
+  }
+
+  async list(options: { includeRevoked: boolean }, page: PageRequest): Promise<Page<ApiKey>> {
+    let query = this.db.selectFrom('api_keys').selectAll();
+    if (!options.includeRevoked) query = query.where('revoked_at', 'is', null);
+    if (page.after) {
+      const [at, id] = decodeCursor(page.after, 2);
+      query = query.where((eb) =>
+        eb.or([
+          eb('created_at', '<', new Date(String(at))),
+          eb.and([eb('created_at', '=', new Date(String(at))), eb('id', '<', String(id))]),
+        ]),
+      );
+    }
+    const rows = await query
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(page.first + 1)
+      .execute();
+    const items = rows.slice(0, page.first).map(toApiKey);
+    return {
+      items,
+      cursors: items.map((k) => encodeCursor([k.createdAt.toISOString(), k.id])),
+      hasNextPage: rows.length > page.first,
+    };
+  }
+
+  async update(id: string, patch: ApiKeyPatch): Promise<ApiKey> {
+    const row = await this.db
+      .updateTable('api_keys')
+      .set({
+        ...(patch.name !== undefined ? { name: patch.name } : {}),
+        ...(patch.scopes !== undefined ? { scopes: patch.scopes } : {}),
+        ...(patch.projectNames !== undefined ? { project_names: patch.projectNames } : {}),
+        ...(patch.allowedIps !== undefined ? { allowed_ips: patch.allowedIps } : {}),
+        ...(patch.expiresAt !== undefined ? { expires_at: patch.expiresAt } : {}),
+        ...(patch.rateLimit !== undefined ? { rate_limit: patch.rateLimit } : {}),
+        updated_at: sql`now()`,
+      })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) throw new NotFoundError('ApiKey', id);
+    return toApiKey(row);
+  }
+
+  async rotate(
+    id: string,
+    secret: { digest: string; prefix: string },
+    oldSecretsExpireAt: Date,
+  ): Promise<ApiKey> {
+    await this.db
+      .updateTable('api_key_secrets')
+      .set({ expires_at: oldSecretsExpireAt })
+      .where('key_id', '=', id)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', oldSecretsExpireAt)]))
+      .execute();
+    await this.db
+      .insertInto('api_key_secrets')
+      .values({ digest: secret.digest, key_id: id, display_prefix: secret.prefix, expires_at: null })
+      .execute();
+    const row = await this.db
+      .updateTable('api_keys')
+      .set({ display_prefix: secret.prefix, updated_at: sql`now()` })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) throw new NotFoundError('ApiKey', id);
+    return toApiKey(row);
+  }
+
+  async revoke(id: string, at: Date): Promise<ApiKey> {
+    const row = await this.db
+      .updateTable('api_keys')
+      .set({ revoked_at: sql`coalesce(revoked_at, ${at})`, updated_at: sql`now()` })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) throw new NotFoundError('ApiKey', id);
+    return toApiKey(row);
+  }
+
+  async touch(id: string, at: Date, ip: string): Promise<void> {
+    await this.db
+      .updateTable('api_keys')
+      .set({ last_used_at: at, last_used_ip: ip })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async activeDigests(digests: readonly string[], now: Date): Promise<Set<string>> {
+    if (digests.length === 0) return new Set();
+    const rows = await this.db
+      .selectFrom('api_key_secrets as s')
+      .innerJoin('api_keys as k', 'k.id', 's.key_id')
+      .select('s.digest')
+      .where('s.digest', 'in', [...digests])
+      .where('k.revoked_at', 'is', null)
+      .where((eb) => eb.or([eb('k.expires_at', 'is', null), eb('k.expires_at', '>', now)]))
+      .where((eb) => eb.or([eb('s.expires_at', 'is', null), eb('s.expires_at', '>', now)]))
+      .execute();
+    return new Set(rows.map((r) => r.digest));
+  }
+}
+
+function isUuid(id: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
+}
+
+function toApiKey(row: Selectable<ApiKeysTable>): ApiKey {
+  return {
+    id: row.id,
+    name: row.name,
+    prefix: row.display_prefix,
+    scopes: row.scopes as Scope[],
+    projectNames: row.project_names,
+    allowedIps: row.allowed_ips,
+    expiresAt: row.expires_at,
+    rateLimit: row.rate_limit,
+    createdByKeyId: row.created_by,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    revokedAt: row.revoked_at,
+    lastUsedAt: row.last_used_at,
+    lastUsedIp: row.last_used_ip,
+  };
+}

@@ -1,0 +1,187 @@
+import { type Kysely, sql } from 'kysely';
+import type { Page, PageRequest } from '../../domain/page.js';
+import type { NewWebhook, Webhook, WebhookPatch } from '../../domain/webhook.js';
+import type { WebhookStore } from '../../ports/webhook-store.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import type { Database } from './schema.js';
+import { isUuid, toWebhook } from './webhook-rows.js';
+
+export class PostgresWebhookStore implements WebhookStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  private select() {
+    return this.db
+      .selectFrom('webhooks as w')
+      .selectAll('w')
+      .select((eb) =>
+        eb
+          .selectFrom('webhook_secrets as s')
+          .whereRef('s.webhook_id', '=', 'w.id')
+          .select(sql<Date | null>`max(s.expires_at)`.as('x'))
+          .as('previous_secret_expires_at'),
+      );
+  }
+
+  async create(webhook: NewWebhook, secret: string, at: Date): Promise<Webhook> {
+    await this.db
+      .insertInto('webhooks')
+      .values({
+        id: webhook.id,
+        url: webhook.url,
+        events: webhook.events,
+        project_names: webhook.projectNames,
+        description: webhook.description,
+        disabled_reason: null,
+        disabled_at: null,
+        failing_since: null,
+        created_by_key_id: webhook.createdByKeyId,
+        created_at: at,
+        updated_at: at,
+      })
+      .execute();
+    await this.db
+      .insertInto('webhook_secrets')
+      .values({ webhook_id: webhook.id, secret, created_at: at, expires_at: null })
+      .execute();
+    return (await this.get(webhook.id))!;
+  }
+
+  async get(id: string): Promise<Webhook | null> {
+    if (!isUuid(id)) return null;
+    const row = await this.select().where('w.id', '=', id).executeTakeFirst();
+    return row ? toWebhook(row) : null;
+  }
+
+  async list(
+    filter: { withinProjects: readonly string[] | null },
+    page: PageRequest,
+  ): Promise<Page<Webhook>> {
+    let query = this.select();
+    if (filter.withinProjects !== null) {
+      const within = [...filter.withinProjects];
+      query = query
+        .where('w.project_names', 'is not', null)
+        .where(sql<boolean>`w.project_names <@ ${within}::text[]`);
+    }
+    if (page.after) {
+      const [at, id] = decodeCursor(page.after, 2);
+      const after = new Date(String(at));
+      query = query.where((eb) =>
+        eb.or([
+          eb('w.created_at', '<', after),
+          eb.and([eb('w.created_at', '=', after), eb('w.id', '<', String(id))]),
+        ]),
+      );
+    }
+    const rows = await query
+      .orderBy('w.created_at', 'desc')
+      .orderBy('w.id', 'desc')
+      .limit(page.first + 1)
+      .execute();
+    const items = rows.slice(0, page.first).map(toWebhook);
+    return {
+      items,
+      cursors: items.map((w) => encodeCursor([w.createdAt.toISOString(), w.id])),
+      hasNextPage: rows.length > page.first,
+    };
+  }
+
+  async update(id: string, patch: WebhookPatch, at: Date): Promise<Webhook | null> {
+    if (!isUuid(id)) return null;
+    const result = await this.db
+      .updateTable('webhooks')
+      .set({
+        ...(patch.url !== undefined ? { url: patch.url } : {}),
+        ...(patch.events !== undefined ? { events: patch.events } : {}),
+        ...(patch.projectNames !== undefined ? { project_names: patch.projectNames } : {}),
+        ...(patch.description !== undefined ? { description: patch.description } : {}),
+        ...(patch.enabled === true
+          ? { enabled: true, disabled_reason: null, disabled_at: null, failing_since: null }
+          : patch.enabled === false
+            ? { enabled: false, disabled_reason: null, disabled_at: at }
+            : {}),
+        updated_at: at,
+      })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n ? this.get(id) : null;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    if (!isUuid(id)) return false;
+    const result = await this.db.deleteFrom('webhooks').where('id', '=', id).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async rotateSecret(
+    id: string,
+    secret: string,
+    at: Date,
+    previousSecretsExpireAt: Date,
+  ): Promise<Webhook | null> {
+    if (!isUuid(id)) return null;
+    const touched = await this.db
+      .updateTable('webhooks')
+      .set({ updated_at: at })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (touched.numUpdatedRows === 0n) return null;
+    await this.db
+      .deleteFrom('webhook_secrets')
+      .where('webhook_id', '=', id)
+      .where('expires_at', '<=', at)
+      .execute();
+    await this.db
+      .updateTable('webhook_secrets')
+      .set({ expires_at: previousSecretsExpireAt })
+      .where('webhook_id', '=', id)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', previousSecretsExpireAt)]))
+      .execute();
+    await this.db
+      .insertInto('webhook_secrets')
+      .values({ webhook_id: id, secret, created_at: at, expires_at: null })
+      .execute();
+    return this.get(id);
+  }
+
+  async activeSecrets(id: string, now: Date): Promise<string[]> {
+    if (!isUuid(id)) return [];
+    const rows = await this.db
+      .selectFrom('webhook_secrets')
+      .select('secret')
+      .where('webhook_id', '=', id)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+      .orderBy('id', 'desc')
+      .execute();
+    return rows.map((r) => r.secret);
+  }
+
+  async recordSuccess(id: string): Promise<void> {
+    await this.db
+      .updateTable('webhooks')
+      .set({ failing_since: null })
+      .where('id', '=', id)
+      .where('failing_since', 'is not', null)
+      .execute();
+  }
+
+  async recordFailure(id: string, at: Date): Promise<Webhook | null> {
+    await this.db
+      .updateTable('webhooks')
+      .set({ failing_since: at })
+      .where('id', '=', id)
+      .where('failing_since', 'is', null)
+      .execute();
+    return this.get(id);
+  }
+
+  async disable(id: string, reason: string, at: Date): Promise<Webhook | null> {
+    if (!isUuid(id)) return null;
+    const result = await this.db
+      .updateTable('webhooks')
+      .set({ enabled: false, disabled_reason: reason, disabled_at: at, updated_at: at })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n ? this.get(id) : null;
+  }
+}

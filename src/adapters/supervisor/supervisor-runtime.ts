@@ -1,0 +1,289 @@
+import {
+  type CommandExit,
+  isValidRunId,
+  type OutputOffsets,
+  type RemoveOutcome,
+  type RunState,
+  type StopOutcome,
+} from '../../domain/command-run.js';
+import { RuntimeUnavailableError, ValidationError } from '../../domain/errors.js';
+import { argvIssues, encodeRunEnvironment, resolveRunCwd } from '../../domain/run-request.js';
+import type {
+  FollowEvent,
+  RunSpec,
+  WorkspaceRuntime,
+  WorkspaceTarget,
+} from '../../ports/workspace-runtime.js';
+import type { ExecTransport } from './exec-transport.js';
+import { type ExitStatus, parseStatusLine, type SupervisorStatus } from './exit-status.js';
+import { followRun } from './follow-run.js';
+import {
+  installArgv,
+  removeArgv,
+  runDirectory,
+  SUPERVISE_SCRIPT,
+  SUPERVISE_SCRIPT_FILE_NAME,
+  startArgv,
+  statusArgv,
+  stopArgv,
+  superviseScriptPath,
+  writeFilesArgv,
+} from './supervise-script.js';
+
+export interface SupervisorRuntimeDeps {
+  transport: ExecTransport;
+  /** Largest payload per follow frame. Default 64 KiB. */
+  maxFrameBytes?: number;
+  /** Seconds of silence after which the supervisor sends a heartbeat frame. Default 10. */
+  heartbeatSeconds?: number;
+  /** A follow stream that delivers nothing, not even a heartbeat, this long is dropped. Default 3 heartbeats + 5 s. */
+  followIdleTimeoutMs?: number;
+  /** Bound on start, status and remove (stop adds its grace period). Default 30 s. */
+  operationTimeoutMs?: number;
+}
+
+/** Output of a finished operation. */
+interface OperationResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+const SCRIPT_BYTES = Buffer.from(SUPERVISE_SCRIPT, 'utf8');
+const OUTPUT_LIMIT = 64 * 1024;
+
+/**
+ * The workspace runtime of binding decision 4, over any {@link ExecTransport}: every operation is
+ * one short `sh supervise.sh OP ...` invocation in the workspace, so the local and the Kubernetes
+ * runtimes share the protocol and its tests. The script is installed on first use: an operation
+ * that finds it missing installs it and runs once more.
+ */
+export class SupervisorRuntime implements WorkspaceRuntime {
+  private readonly transport: ExecTransport;
+  private readonly maxFrameBytes: number;
+  private readonly heartbeatSeconds: number;
+  private readonly followIdleTimeoutMs: number;
+  private readonly operationTimeoutMs: number;
+
+  constructor(deps: SupervisorRuntimeDeps) {
+    this.transport = deps.transport;
+    this.maxFrameBytes = deps.maxFrameBytes ?? 64 * 1024;
+    this.heartbeatSeconds = deps.heartbeatSeconds ?? 10;
+    this.followIdleTimeoutMs = deps.followIdleTimeoutMs ?? (3 * this.heartbeatSeconds + 5) * 1000;
+    this.operationTimeoutMs = deps.operationTimeoutMs ?? 30_000;
+  }
+
+  async start(target: WorkspaceTarget, spec: RunSpec): Promise<RunState> {
+    const runDir = this.runDir(target, spec.commandId);
+    const issues = argvIssues(spec.argv);
+    if (issues.length > 0) throw new ValidationError(issues);
+    const cwd = resolveRunCwd(target.workspacePath, spec.cwd);
+    const env =
+      spec.env && Object.keys(spec.env).length > 0 ? Buffer.from(encodeRunEnvironment(spec.env)) : null;
+    const stdin = spec.stdin && spec.stdin.length > 0 ? Buffer.from(spec.stdin) : null;
+    const script = superviseScriptPath(target.workspacePath);
+    if (stdin || env) {
+      const files = [{ path: `${runDir}/stdin`, length: stdin?.length ?? 0 }];
+      if (env) files.push({ path: `${runDir}/env`, length: env.length });
+      const input = Buffer.concat([stdin ?? Buffer.alloc(0), env ?? Buffer.alloc(0)]);
+      await this.operation(target, writeFilesArgv(script, files), input);
+    }
+    return this.state(await this.operation(target, startArgv(script, runDir, cwd, spec.argv)));
+  }
+
+  follow(
+    target: WorkspaceTarget,
+    commandId: string,
+    offsets: OutputOffsets,
+    signal?: AbortSignal,
+  ): AsyncIterable<FollowEvent> {
+    const runDir = this.runDir(target, commandId);
+    for (const [name, value] of Object.entries(offsets)) {
+      if (!Number.isSafeInteger(value) || value < 0) {
+        throw new ValidationError([{ path: name, message: 'must be a non-negative integer' }]);
+      }
+    }
+    return followRun({
+      transport: this.transport,
+      target,
+      scriptPath: superviseScriptPath(target.workspacePath),
+      runDir,
+      offsets,
+      maxFrameBytes: this.maxFrameBytes,
+      heartbeatSeconds: this.heartbeatSeconds,
+      idleTimeoutMs: this.followIdleTimeoutMs,
+      signal,
+      scriptMissing: (result) => isScriptMissing(result),
+      install: () => this.install(target),
+    });
+  }
+
+  async status(target: WorkspaceTarget, commandId: string): Promise<RunState> {
+    const runDir = this.runDir(target, commandId);
+    return this.state(
+      await this.operation(target, statusArgv(superviseScriptPath(target.workspacePath), runDir)),
+    );
+  }
+
+  async stop(target: WorkspaceTarget, commandId: string, graceSeconds: number): Promise<StopOutcome> {
+    const runDir = this.runDir(target, commandId);
+    if (!Number.isSafeInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > 3600) {
+      throw new ValidationError([{ path: 'graceSeconds', message: 'must be an integer from 0 to 3600' }]);
+    }
+    const argv = stopArgv(superviseScriptPath(target.workspacePath), runDir, graceSeconds);
+    const result = await this.operation(target, argv, undefined, graceSeconds * 1000);
+    switch (result.stdout.trim()) {
+      case 'gone':
+        return 'gone';
+      case 'stopped TERM':
+        return 'stopped-term';
+      case 'stopped KILL':
+        return 'stopped-kill';
+      case 'not-started':
+        return 'not-started';
+      default:
+        throw unexpected(target, 'stop', result);
+    }
+  }
+
+  async remove(target: WorkspaceTarget, commandId: string): Promise<RemoveOutcome> {
+    const runDir = this.runDir(target, commandId);
+    const result = await this.operation(
+      target,
+      removeArgv(superviseScriptPath(target.workspacePath), runDir),
+      undefined,
+      0,
+      [3],
+    );
+    const word = result.stdout.trim();
+    if (word === 'removed' || word === 'absent' || word === 'busy') return word;
+    throw unexpected(target, 'remove', result);
+  }
+
+  private runDir(target: WorkspaceTarget, commandId: string): string {
+    if (!isValidRunId(commandId)) {
+      throw new ValidationError([
+        {
+          path: 'commandId',
+          message: 'use letters, digits, "-" and "_" (at most 128), starting with a letter or digit',
+        },
+      ]);
+    }
+    resolveRunCwd(target.workspacePath, null);
+    return runDirectory(target.workspacePath, commandId);
+  }
+
+  private state(result: OperationResult): RunState {
+    let status: SupervisorStatus;
+    try {
+      status = parseStatusLine(result.stdout);
+    } catch {
+      throw new RuntimeUnavailableError(
+        `The run supervisor answered unexpectedly: ${excerpt(result.stdout)}`,
+      );
+    }
+    if (status.state === 'exited') return { state: 'exited', exit: commandExit(status.exit) };
+    return status;
+  }
+
+  /** Installs the supervisor script in the workspace from this build's copy. */
+  private async install(target: WorkspaceTarget): Promise<void> {
+    const argv = installArgv(superviseScriptPath(target.workspacePath), SCRIPT_BYTES.length);
+    const result = await this.execute(target, argv, SCRIPT_BYTES, this.operationTimeoutMs);
+    if (result.exitCode !== 0) {
+      throw new RuntimeUnavailableError(
+        `Cannot install the run supervisor in project "${target.projectName}": ${excerpt(result.stderr)}`,
+        { project: target.projectName },
+      );
+    }
+  }
+
+  /** Runs one supervisor operation, installing the script first when the workspace lacks it. */
+  private async operation(
+    target: WorkspaceTarget,
+    argv: string[],
+    stdin?: Uint8Array,
+    extraTimeoutMs = 0,
+    acceptedCodes: readonly number[] = [],
+  ): Promise<OperationResult> {
+    const timeoutMs = this.operationTimeoutMs + extraTimeoutMs;
+    let result = await this.execute(target, argv, stdin, timeoutMs);
+    if (isScriptMissing(result)) {
+      await this.install(target);
+      result = await this.execute(target, argv, stdin, timeoutMs);
+    }
+    if (result.exitCode !== 0 && !acceptedCodes.includes(result.exitCode)) {
+      throw new RuntimeUnavailableError(
+        `The run supervisor failed in project "${target.projectName}" (${argv[2]}): ${excerpt(result.stderr)}`,
+        { project: target.projectName, operation: argv[2], exitCode: result.exitCode },
+      );
+    }
+    return result;
+  }
+
+  private async execute(
+    target: WorkspaceTarget,
+    argv: string[],
+    stdin: Uint8Array | undefined,
+    timeoutMs: number,
+  ): Promise<OperationResult> {
+    const proc = await this.transport.exec(target, argv, stdin ? { stdin } : {});
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      proc.close();
+    }, timeoutMs);
+    try {
+      const parts: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of proc.stdout) {
+        if (size < OUTPUT_LIMIT) parts.push(Buffer.from(chunk));
+        size += chunk.length;
+      }
+      const outcome = await proc.done;
+      if (outcome.kind !== 'exited') {
+        const what = timedOut
+          ? `no answer within ${timeoutMs} ms`
+          : outcome.kind === 'dropped'
+            ? 'the connection ended early'
+            : 'it could not run';
+        throw new RuntimeUnavailableError(
+          `A run supervisor call in project "${target.projectName}" did not complete (${what}): ${outcome.message}`,
+          { project: target.projectName, operation: argv[2] },
+        );
+      }
+      return {
+        exitCode: outcome.exitCode,
+        stdout: Buffer.concat(parts).toString('utf8'),
+        stderr: outcome.stderr,
+      };
+    } finally {
+      clearTimeout(timer);
+      proc.close();
+    }
+  }
+}
+
+/** dash and busybox exit 2, bash 127, when `sh FILE` cannot open FILE; the script's own errors start with `supervise:`. */
+function isScriptMissing(result: { exitCode: number; stderr: string }): boolean {
+  return (
+    (result.exitCode === 2 || result.exitCode === 127) &&
+    !result.stderr.startsWith('supervise:') &&
+    result.stderr.includes(SUPERVISE_SCRIPT_FILE_NAME)
+  );
+}
+
+export function commandExit(status: ExitStatus): CommandExit {
+  return { exitCode: status.exitCode, signal: status.signal, reason: status.reason };
+}
+
+function unexpected(target: WorkspaceTarget, op: string, result: OperationResult): RuntimeUnavailableError {
+  return new RuntimeUnavailableError(
+    `The run supervisor answered ${op} in project "${target.projectName}" unexpectedly: ${excerpt(result.stdout)}`,
+  );
+}
+
+function excerpt(text: string): string {
+  const line = text.trim();
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line || '(no output)';
+}

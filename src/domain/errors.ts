@@ -1,0 +1,139 @@
+/**
+ * Errors that services raise on purpose. Each carries a stable SCREAMING_SNAKE code that clients
+ * branch on; the message is for a person and must say what to do. Anything that is not a
+ * DomainError is a bug and is masked at the edge.
+ */
+export const ERROR_CODES = {
+  UNAUTHENTICATED: {
+    httpStatus: 401,
+    meaning: 'No API key, or the key is malformed, unknown, revoked or expired.',
+  },
+  FORBIDDEN: {
+    httpStatus: 403,
+    meaning: 'The key lacks a scope or project grant, or the client IP is not allowed.',
+  },
+  NOT_FOUND: { httpStatus: 404, meaning: 'The object does not exist or the key may not see it.' },
+  VALIDATION_FAILED: {
+    httpStatus: 422,
+    meaning: 'An input value is invalid; `extensions.issues` lists each problem.',
+  },
+  CONFLICT: {
+    httpStatus: 409,
+    meaning: 'The change conflicts with existing state (a duplicate name, a reused idempotency key).',
+  },
+  RATE_LIMITED: {
+    httpStatus: 429,
+    meaning: 'Too many requests; retry after `extensions.retryAfterSeconds`.',
+  },
+  COMMAND_NOT_ALLOWED: { httpStatus: 403, meaning: "The project's policy does not allow this command type." },
+  PRECONDITION_FAILED: {
+    httpStatus: 412,
+    meaning: 'The `ifMatch` etag is stale: re-read the item and retry.',
+  },
+  RUNTIME_UNAVAILABLE: {
+    httpStatus: 503,
+    meaning: 'The workspace runtime cannot be reached (circuit open, pod not running).',
+  },
+  PAYLOAD_TOO_LARGE: { httpStatus: 413, meaning: 'A body or content exceeds its size limit.' },
+  SERVICE_UNAVAILABLE: {
+    httpStatus: 503,
+    meaning: 'A dependency such as the database is down or the server is draining.',
+  },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class DomainError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.details = details;
+  }
+
+  get httpStatus(): number {
+    return ERROR_CODES[this.code].httpStatus;
+  }
+}
+
+export class UnauthenticatedError extends DomainError {
+  constructor(message = 'A valid API key is required: send it as "Authorization: Bearer <key>".') {
+    super('UNAUTHENTICATED', message);
+  }
+}
+
+export class ForbiddenError extends DomainError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('FORBIDDEN', message, details);
+  }
+}
+
+export class NotFoundError extends DomainError {
+  constructor(what: string, id: string) {
+    super('NOT_FOUND', `${what} "${id}" was not found.`, { what, id });
+  }
+}
+
+/** One problem with one input field. `path` names the field as the client sent it. */
+export interface ValidationIssue {
+  path: string;
+  message: string;
+}
+
+export class ValidationError extends DomainError {
+  readonly issues: ValidationIssue[];
+
+  constructor(issues: ValidationIssue[]) {
+    const summary = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
+    super('VALIDATION_FAILED', `Invalid input: ${summary}`, { issues });
+    this.issues = issues;
+  }
+}
+
+export class ConflictError extends DomainError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('CONFLICT', message, details);
+  }
+}
+
+export class RateLimitedError extends DomainError {
+  readonly retryAfterSeconds: number;
+
+  constructor(retryAfterSeconds: number) {
+    super('RATE_LIMITED', `Rate limit exceeded; retry after ${retryAfterSeconds} s.`, { retryAfterSeconds });
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+export class CommandNotAllowedError extends DomainError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('COMMAND_NOT_ALLOWED', message, details);
+  }
+}
+
+export class PreconditionFailedError extends DomainError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('PRECONDITION_FAILED', message, details);
+  }
+}
+
+export class RuntimeUnavailableError extends DomainError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('RUNTIME_UNAVAILABLE', message, details);
+  }
+}
+
+export class PayloadTooLargeError extends DomainError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('PAYLOAD_TOO_LARGE', message, details);
+  }
+}
+
+export class ServiceUnavailableError extends DomainError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('SERVICE_UNAVAILABLE', message, details);
+  }
+}

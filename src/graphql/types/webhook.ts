@@ -1,0 +1,71 @@
+import { DomainError } from '../../domain/errors.js';
+import type { Webhook } from '../../domain/webhook.js';
+import { builder } from '../builder.js';
+import { pageArgs, toConnection } from '../connection.js';
+import { WebhookEventTypeEnum } from './webhook-event-type.js';
+
+export const WebhookRef = builder.objectRef<Webhook>('Webhook');
+
+builder.node(WebhookRef, {
+  description:
+    'An endpoint that receives events as signed HTTP POSTs (Standard Webhooks). Its secret is shown only by the mutation that creates or rotates it.',
+  id: { resolve: (webhook) => webhook.id },
+  isTypeOf: (value) => typeof value === 'object' && value !== null && 'url' in value && 'events' in value,
+  loadOne: async (id, ctx) => {
+    if (!ctx.principal) return null;
+    try {
+      return await ctx.services.webhooks.get(ctx.principal, id);
+    } catch (error) {
+      if (error instanceof DomainError) return null;
+      throw error;
+    }
+  },
+  fields: (t) => ({
+    url: t.exposeString('url'),
+    events: t.field({ type: [WebhookEventTypeEnum], resolve: (w) => w.events }),
+    projectNames: t.exposeStringList('projectNames', {
+      nullable: true,
+      description: 'Only events of these projects. Null: every project.',
+    }),
+    description: t.exposeString('description', { nullable: true }),
+    enabled: t.exposeBoolean('enabled', {
+      description: 'A disabled webhook is sent nothing; its pending deliveries wait.',
+    }),
+    disabledReason: t.exposeString('disabledReason', {
+      nullable: true,
+      description: 'Why rdev disabled it (410 Gone, failing for too long). Null when a person disabled it.',
+    }),
+    disabledAt: t.expose('disabledAt', { type: 'DateTime', nullable: true }),
+    failingSince: t.expose('failingSince', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'Start of the current run of failed attempts; null after a success.',
+    }),
+    previousSecretExpiresAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'After a rotation: until then deliveries carry a signature with the previous secret too.',
+      resolve: (w) =>
+        w.previousSecretExpiresAt && w.previousSecretExpiresAt > new Date()
+          ? w.previousSecretExpiresAt
+          : null,
+    }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+  }),
+});
+
+const WebhookConnection = builder.connectionObject({ type: WebhookRef, name: 'WebhookConnection' });
+
+builder.queryField('webhooks', (t) =>
+  t.field({
+    type: WebhookConnection,
+    description: 'Webhooks, newest first. A project-limited key sees those filtered to its projects.',
+    authScopes: { scope: 'webhooks:manage' },
+    args: { first: t.arg.int({ required: false }), after: t.arg.string({ required: false }) },
+    resolve: async (_root, args, ctx) => {
+      const page = pageArgs(args);
+      return toConnection(await ctx.services.webhooks.list(ctx.principal, page), page.after);
+    },
+  }),
+);

@@ -1,0 +1,99 @@
+import { EnvelopArmor } from '@escape.tech/graphql-armor';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import type { GraphQLError, GraphQLSchema } from 'graphql';
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import type { DomainError } from '../domain/errors.js';
+import type { Principal } from '../domain/principal.js';
+import type { Logger } from '../observability/logger.js';
+import type { AppMetrics } from '../observability/metrics.js';
+import { useCommandOutputPlan } from './command-output-plan.js';
+import type { GraphQLContext } from './context.js';
+import { createMaskError } from './error-masking.js';
+import { useOperationMetrics } from './metrics-plugin.js';
+import { type OperationTracingOptions, useOperationTracing } from './tracing-plugin.js';
+
+export interface ServerContext {
+  /** Filled by the HTTP edge (or graphql-ws): the client address, request id and caller. */
+  clientIp: string;
+  requestId: string;
+  principal: Principal | null;
+}
+
+export interface YogaOptions {
+  schema: GraphQLSchema;
+  logger: Logger;
+  metrics: AppMetrics;
+  production: boolean;
+  limits: { maxDepth: number; maxAliases: number; maxDirectives: number; maxTokens: number; maxCost: number };
+  /** Turns a request into a context: authenticates and attaches services. */
+  buildContext(request: Request, server: ServerContext): Promise<GraphQLContext>;
+  plugins?: Plugin[];
+  /** One span per operation (see `useOperationTracing`); none when absent. */
+  tracing?: OperationTracingOptions;
+  /** Turns infrastructure failures into domain errors (e.g. database down → SERVICE_UNAVAILABLE). */
+  translateError?(error: unknown): DomainError | null;
+}
+
+export type RdevYoga = YogaServerInstance<ServerContext, GraphQLContext>;
+
+export function createRdevYoga(options: YogaOptions): RdevYoga {
+  // Armor's refusals carry no code of their own; clients get the ones other parse and validation
+  // errors have.
+  const refusedWith = (code: string) => ({
+    onReject: [
+      (_ctx: unknown, error: GraphQLError) => {
+        (error.extensions as Record<string, unknown>).code ??= code;
+      },
+    ],
+  });
+  const refused = refusedWith('GRAPHQL_VALIDATION_FAILED');
+  const armor = new EnvelopArmor({
+    maxDepth: { n: options.limits.maxDepth, ...refused },
+    maxAliases: { n: options.limits.maxAliases, ...refused },
+    maxDirectives: { n: options.limits.maxDirectives, ...refused },
+    maxTokens: { n: options.limits.maxTokens, ...refusedWith('GRAPHQL_PARSE_FAILED') },
+    costLimit: { maxCost: options.limits.maxCost, ...refused },
+    blockFieldSuggestion: { enabled: options.production },
+  }).protect();
+  return createYoga<ServerContext, GraphQLContext>({
+    schema: options.schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    batching: false,
+    // The HTTP edge reads the body under RDEV_MAX_BODY_BYTES before yoga sees it; yoga's own limit
+    // would pipe every body through one more stream.
+    maxRequestBodySize: false,
+    healthCheckEndpoint: false as unknown as string,
+    graphiql: options.production ? false : { title: 'rdev', subscriptionsProtocol: 'WS' },
+    // The page bundle is a 9 MB module, held in memory once loaded: only a request for it loads it
+    // (production serves no GraphiQL at all).
+    renderGraphiQL: async (graphiql) =>
+      (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(graphiql),
+    logging: {
+      debug: (...args) => options.logger.debug({ args }, 'yoga'),
+      info: (...args) => options.logger.info({ args }, 'yoga'),
+      warn: (...args) => options.logger.warn({ args }, 'yoga'),
+      error: (...args) => options.logger.error({ args }, 'yoga'),
+    },
+    maskedErrors: {
+      maskError: createMaskError(
+        (error) => options.logger.error({ err: error }, 'unexpected error in GraphQL'),
+        options.translateError,
+      ),
+    },
+    context: async ({ request, ...server }) =>
+      options.buildContext(request, server as unknown as ServerContext) as unknown as Promise<GraphQLContext>,
+    plugins: [
+      // Keys travel in headers, so a cross-site form post cannot carry one; this also stops
+      // simple GETs and form posts from other origins on the unauthenticated fields.
+      useCSRFPrevention({
+        requestHeaders: ['x-graphql-csrf', 'authorization', 'x-api-key', 'graphql-require-preflight'],
+      }),
+      ...armor.plugins,
+      useCommandOutputPlan(),
+      ...(options.tracing ? [useOperationTracing(options.tracing)] : []),
+      useOperationMetrics(options.metrics),
+      ...(options.plugins ?? []),
+    ],
+  });
+}

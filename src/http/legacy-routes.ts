@@ -1,0 +1,257 @@
+import type { ServerResponse } from 'node:http';
+import { type Command, isTerminal, type OutputEvent } from '../domain/command.js';
+import { DomainError, NotFoundError, ValidationError } from '../domain/errors.js';
+import type { Principal } from '../domain/principal.js';
+import type { Logger } from '../observability/logger.js';
+import type { AppMetrics } from '../observability/metrics.js';
+import type { CommandService, RunClaudeInput, RunShellInput } from '../services/command-service.js';
+import { readBody } from './fetch-bridge.js';
+import type { RequestInfo, RouteHandler } from './http-server.js';
+import { sendError, sendJson } from './json-response.js';
+import { type SseEvent, SseStream } from './sse-stream.js';
+
+export interface LegacyRoutesDeps {
+  commands: CommandService;
+  metrics: AppMetrics;
+  logger: Logger;
+  maxBodyBytes: number;
+  /** Interval of the SSE keep-alive comment. */
+  keepAliveMs: number;
+  /**
+   * Registers an open stream under the key that opened it, so revoking or expiring the key ends
+   * it; returns the function that unregisters it.
+   */
+  trackStream(principal: Principal | null, end: () => void): () => void;
+}
+
+export interface LegacyRoutes {
+  handle: RouteHandler;
+  /** Ends every open stream (shutdown); clients resume elsewhere with `Last-Event-ID`. */
+  closeStreams(): void;
+}
+
+const PROJECT_COMMAND = /^\/api\/v1\/projects\/([^/]+)\/(claude|shell)$/;
+const COMMAND = /^\/api\/v1\/commands\/([^/]+)$/;
+const COMMAND_STREAM = /^\/api\/v1\/commands\/([^/]+)\/stream$/;
+const CURSOR = /^\d{1,9}$/;
+
+const CLAUDE_FIELDS = [
+  'prompt',
+  'priority',
+  'idempotencyKey',
+  'timeoutSeconds',
+  'resumeSessionId',
+  'maxTurns',
+  'allowedTools',
+  'model',
+];
+const SHELL_FIELDS = ['argv', 'script', 'priority', 'idempotencyKey', 'timeoutSeconds', 'env', 'cwd'];
+
+/**
+ * The REST and SSE routes of rdev's first API (`/api/v1`), kept for existing clients: start a
+ * CLAUDE or SHELL command, read it, and stream its output with resume by `Last-Event-ID`. They
+ * call the same service methods as GraphQL, so scopes, grants, policy and limits are the same.
+ */
+export function createLegacyRoutes(deps: LegacyRoutesDeps): LegacyRoutes {
+  const streams = new Set<() => void>();
+
+  const handle: RouteHandler = async (info) => {
+    const { url, req, res } = info;
+    if (!url.pathname.startsWith('/api/v1/')) return false;
+    const method = req.method ?? 'GET';
+    try {
+      let m = PROJECT_COMMAND.exec(url.pathname);
+      if (m) {
+        if (method !== 'POST') return methodNotAllowed(res, 'POST');
+        await startCommand(info, segment(m[1]!), m[2] as 'claude' | 'shell');
+        return true;
+      }
+      m = COMMAND_STREAM.exec(url.pathname);
+      if (m) {
+        if (method !== 'GET') return methodNotAllowed(res, 'GET');
+        await stream(info, segment(m[1]!));
+        return true;
+      }
+      m = COMMAND.exec(url.pathname);
+      if (m) {
+        if (method !== 'GET') return methodNotAllowed(res, 'GET');
+        const command = await deps.commands.get(info.principal, segment(m[1]!));
+        if (!command) throw new NotFoundError('Command', segment(m[1]!));
+        sendJson(res, 200, await commandJson(command));
+        return true;
+      }
+      return false;
+    } catch (error) {
+      if (!(error instanceof DomainError)) {
+        deps.logger.error({ err: error, requestId: info.requestId }, 'legacy route failed');
+      }
+      sendError(
+        res,
+        error,
+        error instanceof DomainError && error.code === 'UNAUTHENTICATED'
+          ? { 'www-authenticate': 'Bearer realm="rdev"' }
+          : {},
+      );
+      return true;
+    }
+  };
+
+  async function startCommand(info: RequestInfo, projectName: string, kind: 'claude' | 'shell') {
+    const body = await jsonBody(info, kind === 'claude' ? CLAUDE_FIELDS : SHELL_FIELDS);
+    const header = info.req.headers['idempotency-key'];
+    const idempotencyKey = body.idempotencyKey ?? (typeof header === 'string' ? header : undefined);
+    // The service validates every field (types, sizes, ranges) as it does for GraphQL.
+    const input = { ...body, projectName, idempotencyKey };
+    const command =
+      kind === 'claude'
+        ? await deps.commands.runClaude(info.principal, input as unknown as RunClaudeInput)
+        : await deps.commands.runShell(info.principal, input as unknown as RunShellInput);
+    sendJson(
+      info.res,
+      202,
+      { id: command.id, status: command.status, streamUrl: streamUrl(command.id) },
+      { location: `/api/v1/commands/${command.id}` },
+    );
+  }
+
+  async function stream(info: RequestInfo, id: string) {
+    const { req, res, url, principal } = info;
+    const after = cursor(req.headers['last-event-id'], url.searchParams.get('after'));
+    const command = await deps.commands.get(principal, id);
+    if (!command) throw new NotFoundError('Command', id);
+    if (isTerminal(command.status) && after >= command.lastSeq) {
+      // Everything, the end included, was delivered: 204 tells an EventSource not to reconnect.
+      res.writeHead(204, { 'cache-control': 'no-store' });
+      res.end();
+      return;
+    }
+    const controller = new AbortController();
+    const pages = await deps.commands.followOutputPages(principal, id, after, controller.signal);
+    const sse = new SseStream(res, { keepAliveMs: deps.keepAliveMs });
+    const close = () => {
+      controller.abort();
+      sse.end();
+    };
+    streams.add(close);
+    res.once('close', close);
+    // Ended, an EventSource reconnects, is answered 401 UNAUTHENTICATED and stops.
+    const untrack = deps.trackStream(principal, close);
+    deps.metrics.activeSubscriptions.inc({ transport: 'legacy-sse' });
+    try {
+      sse.open();
+      for await (const page of pages) {
+        if (!(await sse.send(page.map(sseEvent))) || page[page.length - 1]?.end) break;
+      }
+    } catch (error) {
+      // Headers are out: the client sees the stream end and resumes from its last id.
+      deps.logger.warn({ err: error, commandId: id, requestId: info.requestId }, 'SSE stream failed');
+    } finally {
+      streams.delete(close);
+      untrack();
+      res.off('close', close);
+      deps.metrics.activeSubscriptions.dec({ transport: 'legacy-sse' });
+      close();
+      await pages.return?.();
+    }
+  }
+
+  async function commandJson(c: Command) {
+    return {
+      id: c.id,
+      projectName: c.projectName,
+      type: c.type,
+      status: c.status,
+      priority: c.priority,
+      queuePosition: await deps.commands.queuePosition(c),
+      argv: c.argv,
+      prompt: c.prompt,
+      cwd: c.cwd,
+      envNames: c.envNames,
+      timeoutSeconds: c.timeoutSeconds,
+      exitCode: c.exitCode,
+      signal: c.signal,
+      error: c.error,
+      createdAt: c.createdAt.toISOString(),
+      startedAt: c.startedAt?.toISOString() ?? null,
+      finishedAt: c.finishedAt?.toISOString() ?? null,
+      idempotencyKey: c.idempotencyKey,
+      lastSeq: c.lastSeq,
+      outputTruncated: c.outputTruncated,
+      claudeSession: c.claudeSession,
+      streamUrl: streamUrl(c.id),
+    };
+  }
+
+  async function jsonBody(info: RequestInfo, fields: string[]): Promise<Record<string, unknown>> {
+    const raw = await readBody(info.req, deps.maxBodyBytes);
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      throw new ValidationError([{ path: '', message: 'the body must be JSON' }]);
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new ValidationError([{ path: '', message: 'the body must be a JSON object' }]);
+    }
+    const unknown = Object.keys(body).filter((k) => !fields.includes(k));
+    if (unknown.length > 0) {
+      throw new ValidationError(
+        unknown.map((k) => ({ path: k, message: `unknown field; known fields: ${fields.join(', ')}` })),
+      );
+    }
+    return body as Record<string, unknown>;
+  }
+
+  return {
+    handle,
+    closeStreams() {
+      for (const close of [...streams]) close();
+    },
+  };
+}
+
+function sseEvent(e: OutputEvent): SseEvent {
+  if (!e.end) {
+    // Written out rather than through an object per event: a replay sends many thousands. The
+    // same keys in the same order as the end event's; `stream` is an enum name and `at` an ISO
+    // date, neither needing escapes.
+    const data = `{"seq":${e.seq},"stream":"${e.stream}","data":${JSON.stringify(e.data)},"at":"${e.at.toISOString()}"}`;
+    return { id: e.seq, event: 'output', data };
+  }
+  const base = { seq: e.seq, stream: e.stream, data: e.data, at: e.at.toISOString() };
+  return { id: e.seq, event: 'end', data: JSON.stringify({ ...base, ...e.end }) };
+}
+
+function streamUrl(id: string): string {
+  return `/api/v1/commands/${id}/stream`;
+}
+
+/** `Last-Event-ID` (what EventSource sends on reconnect), else `?after=`, else 0. */
+function cursor(header: string | string[] | undefined, query: string | null): number {
+  const value = typeof header === 'string' && header.trim() !== '' ? header.trim() : query;
+  if (value === null || value === '') return 0;
+  if (!CURSOR.test(value)) {
+    throw new ValidationError([
+      { path: 'Last-Event-ID', message: 'must be the seq of the last event received (a whole number)' },
+    ]);
+  }
+  return Number(value);
+}
+
+function segment(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+function methodNotAllowed(res: ServerResponse, allow: string): true {
+  sendJson(
+    res,
+    405,
+    { error: { code: 'METHOD_NOT_ALLOWED', message: `Use ${allow} on this path.` } },
+    { allow },
+  );
+  return true;
+}

@@ -1,0 +1,44 @@
+import { createApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+
+/** `rdev serve`: load config, start, print where to go, stop cleanly on SIGTERM/SIGINT. */
+export async function serve(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`rdev: ${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const app = await createApp(config);
+  const { url } = await app.start();
+  process.stdout.write(`rdev ${app.services.serverInfo.get().version} listening on ${url}\n`);
+  process.stdout.write(`GraphiQL: ${url}/graphql\n`);
+  if (app.bootstrapAdminKey) {
+    // Printed once, on the first start of an empty database; only its digest is stored.
+    process.stdout.write(
+      `\nFirst admin API key (shown once, store it now; send it as "Authorization: Bearer <key>"):\n${app.bootstrapAdminKey}\n\n`,
+    );
+  }
+
+  let signalled = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (signalled) return;
+    signalled = true;
+    app.logger.info({ signal }, 'signal received');
+    // A hard ceiling in case something refuses to close: exit non-zero so the operator notices.
+    setTimeout(() => process.exit(1), config.shutdownGraceMs + 10_000).unref();
+    app.stop().then(
+      () => process.exit(0),
+      (error) => {
+        app.logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}

@@ -1,0 +1,10 @@
+import type { AuditEvent, AuditEventFilter, NewAuditEvent } from '../domain/audit.js';
+import type { Page, PageRequest } from '../domain/page.js';
+
+/** The append-only audit log. There is no update or delete. */
+export interface AuditLog {
+  /** Appends one event; inside a unit of work it commits or rolls back with the change it records. */
+  record(event: NewAuditEvent): Promise<AuditEvent>;
+  /** Newest first. */
+  list(filter: AuditEventFilter, page: PageRequest): Promise<Page<AuditEvent>>;
+}

@@ -1,0 +1,20 @@
+import type { ApiKeyService } from './api-key-service.js';
+import type { AuditService } from './audit-service.js';
+import type { AuthService } from './auth-service.js';
+import type { ClaudeConfigService } from './claude-config-service.js';
+import type { CommandService } from './command-service.js';
+import type { ProjectService } from './project-service.js';
+import type { ServerInfoService } from './server-info-service.js';
+import type { WebhookService } from './webhook-service.js';
+
+/** Every use-case service, as the GraphQL and HTTP edges see them. Built by the composition root. */
+export interface Services {
+  serverInfo: ServerInfoService;
+  auth: AuthService;
+  apiKeys: ApiKeyService;
+  audit: AuditService;
+  claudeConfig: ClaudeConfigService;
+  commands: CommandService;
+  projects: ProjectService;
+  webhooks: WebhookService;
+}

@@ -1,0 +1,547 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseStatusLine, type SupervisorStatus } from '../../src/adapters/supervisor/exit-status.js';
+import { type FollowEvent, FollowFrameParser } from '../../src/adapters/supervisor/follow-frame-parser.js';
+import {
+  type FollowOptions,
+  followArgv,
+  killArgv,
+  removeArgv,
+  runDirectory,
+  SUPERVISE_SCRIPT,
+  startArgv,
+  statusArgv,
+  stopArgv,
+  superviseScriptPath,
+  writeArgv,
+  writeFilesArgv,
+} from '../../src/adapters/supervisor/supervise-script.js';
+
+const SOURCE_SCRIPT = fileURLToPath(new URL('../../src/adapters/supervisor/supervise.sh', import.meta.url));
+
+// Every program the script and the test commands need; the busybox variant gets nothing else on
+// PATH, as in a minimal pod.
+const BUSYBOX_APPLETS = [
+  'sh',
+  'setsid',
+  'sleep',
+  'head',
+  'wc',
+  'cat',
+  'mkdir',
+  'mv',
+  'rm',
+  'dd',
+  'env',
+  'kill',
+  'printf',
+  'echo',
+  'test',
+  '[',
+];
+
+interface Variant {
+  name: string;
+  /** The `sh` that runs the script; also first on PATH so nested `sh` calls use the same shell. */
+  shell: string;
+  env: NodeJS.ProcessEnv;
+  missing?: string;
+}
+
+function findExecutable(name: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(delimiter)) {
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {}
+  }
+  return undefined;
+}
+
+const root = mkdtempSync(join(tmpdir(), 'rdev-supervise-'));
+
+function makeVariant(
+  name: string,
+  binary: string | undefined,
+  applets: string[],
+  onlyThese: boolean,
+): Variant {
+  const dir = join(root, `${name}-bin`);
+  if (!binary)
+    return { name, shell: '', env: {}, missing: `${name} is not installed (apt-get install ${name})` };
+  mkdirSync(dir);
+  for (const applet of applets) symlinkSync(binary, join(dir, applet));
+  const path = onlyThese ? dir : `${dir}${delimiter}${process.env.PATH ?? ''}`;
+  return { name, shell: join(dir, 'sh'), env: { PATH: path, HOME: root, LANG: 'C' } };
+}
+
+const variants: Variant[] =
+  process.platform === 'linux'
+    ? [
+        makeVariant('dash', findExecutable('dash'), ['sh'], false),
+        makeVariant('bash', findExecutable('bash'), ['sh'], false),
+        makeVariant('busybox', findExecutable('busybox'), BUSYBOX_APPLETS, true),
+      ]
+    : [{ name: 'linux', shell: '', env: {}, missing: 'the supervisor needs Linux (/proc, setsid)' }];
+
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+interface Result {
+  code: number | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+const children = new Set<ChildProcess>();
+const runDirs = new Set<string>();
+
+function spawnScript(variant: Variant, argv: string[]): ChildProcess {
+  // argv[0] is `sh`: run the variant's shell instead.
+  const child = spawn(variant.shell, argv.slice(1), { env: variant.env, stdio: 'pipe' });
+  children.add(child);
+  child.on('close', () => children.delete(child));
+  return child;
+}
+
+function run(variant: Variant, argv: string[], input?: Buffer, keepStdinOpen = false): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawnScript(variant, argv);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString() }),
+    );
+    if (input) child.stdin?.write(input);
+    if (!keepStdinOpen) child.stdin?.end();
+  });
+}
+
+async function runOk(variant: Variant, argv: string[], input?: Buffer): Promise<string> {
+  const result = await run(variant, argv, input);
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+  return result.stdout.toString();
+}
+
+interface Following {
+  child: ChildProcess;
+  events: FollowEvent[];
+  /** Resolves with all events once the follow process exits. */
+  closed: Promise<FollowEvent[]>;
+  /** Resolves once `predicate` holds for the events received so far. */
+  until(predicate: (events: FollowEvent[]) => boolean, timeoutMs?: number): Promise<void>;
+}
+
+function follow(variant: Variant, script: string, runDir: string, out = 0, err = 0, options?: FollowOptions) {
+  const child = spawnScript(variant, followArgv(script, runDir, out, err, options));
+  const parser = new FollowFrameParser();
+  const events: FollowEvent[] = [];
+  const waiters = new Set<() => void>();
+  child.stdout?.on('data', (chunk: Buffer) => {
+    events.push(...parser.push(chunk));
+    for (const wake of waiters) wake();
+  });
+  const stderr: Buffer[] = [];
+  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
+  const closed = new Promise<FollowEvent[]>((resolve) => child.on('close', () => resolve(events)));
+  const following: Following = {
+    child,
+    events,
+    closed: withTimeout(closed, 8000, 'follow to finish').then((all) => {
+      expect(Buffer.concat(stderr).toString()).toBe('');
+      return all;
+    }),
+    until(predicate, timeoutMs = 5000) {
+      return withTimeout(
+        new Promise<void>((resolve) => {
+          const check = () => {
+            if (predicate(events)) {
+              waiters.delete(check);
+              resolve();
+            }
+          };
+          waiters.add(check);
+          check();
+        }),
+        timeoutMs,
+        'follow events',
+      );
+    },
+  };
+  return following;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function waitFor(predicate: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+function stream(events: readonly FollowEvent[], kind: 'stdout' | 'stderr'): Buffer {
+  return Buffer.concat(events.flatMap((event) => (event.kind === kind ? [event.data] : [])));
+}
+
+function last(events: readonly FollowEvent[]): FollowEvent | undefined {
+  return events[events.length - 1];
+}
+
+/** Non-zombie processes in process group `pgid`, read from /proc. */
+function liveGroupMembers(pgid: number): number[] {
+  const members: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+    } catch {
+      continue;
+    }
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') members.push(Number(entry));
+  }
+  return members;
+}
+
+function pgidOf(runDir: string): number {
+  return Number(readFileSync(join(runDir, 'pid'), 'utf8').trim());
+}
+
+afterEach(() => {
+  for (const child of children) child.kill('SIGKILL');
+  children.clear();
+  for (const runDir of runDirs) {
+    if (!existsSync(join(runDir, 'pid'))) continue;
+    try {
+      process.kill(-pgidOf(runDir), 'SIGKILL');
+    } catch {}
+  }
+  runDirs.clear();
+});
+
+describe.each(variants)('supervise.sh on $name', (variant) => {
+  if (variant.missing) {
+    if (process.env.CI) {
+      it('has its shell installed', () => {
+        throw new Error(`${variant.missing}: CI must provide it so that the supervisor is tested on it`);
+      });
+    } else {
+      it.skip(`skipped because ${variant.missing}`, () => {});
+    }
+    return;
+  }
+
+  const workspace = join(root, `${variant.name}-ws`);
+  const script = superviseScriptPath(workspace);
+  let runCount = 0;
+
+  function newRunDir(): string {
+    runCount += 1;
+    const runDir = runDirectory(workspace, `run-${runCount}`);
+    runDirs.add(runDir);
+    return runDir;
+  }
+
+  async function start(runDir: string, argv: string[], cwd = workspace): Promise<SupervisorStatus> {
+    return parseStatusLine(await runOk(variant, startArgv(script, runDir, cwd, argv)));
+  }
+
+  async function status(runDir: string): Promise<SupervisorStatus> {
+    return parseStatusLine(await runOk(variant, statusArgv(script, runDir)));
+  }
+
+  async function runToEnd(argv: string[], options?: FollowOptions) {
+    const runDir = newRunDir();
+    await start(runDir, argv);
+    const events = await follow(variant, script, runDir, 0, 0, options).closed;
+    return { runDir, events };
+  }
+
+  beforeAll(async () => {
+    mkdirSync(workspace, { recursive: true });
+    // Installs the script the way a workspace gets it: through `write`, content on stdin.
+    const content = Buffer.from(SUPERVISE_SCRIPT);
+    const installer = [SOURCE_SCRIPT, ...writeArgv(script, script, content.length).slice(2)];
+    expect(await runOk(variant, ['sh', ...installer], content)).toBe(`wrote ${content.length}\n`);
+    expect(readFileSync(script, 'utf8')).toBe(SUPERVISE_SCRIPT);
+  });
+
+  it('streams exact bytes, splits large frames and resumes from any offset', async () => {
+    const big = randomBytes(200_000);
+    big.fill(0, 1000, 1100);
+    const small = Buffer.concat([randomBytes(5000), Buffer.from([0, 10, 0])]);
+    writeFileSync(join(workspace, 'big.bin'), big);
+    writeFileSync(join(workspace, 'small.bin'), small);
+    const { runDir, events } = await runToEnd(['sh', '-c', 'cat big.bin; cat small.bin >&2; printf end']);
+
+    const expectedOut = Buffer.concat([big, Buffer.from('end')]);
+    expect(stream(events, 'stdout').equals(expectedOut)).toBe(true);
+    expect(stream(events, 'stderr').equals(small)).toBe(true);
+    for (const event of events)
+      if (event.kind === 'stdout') expect(event.data.length).toBeLessThanOrEqual(65536);
+    expect(last(events)).toEqual({ kind: 'exit', exitCode: 0, signal: null, reason: null, raw: 'code 0' });
+
+    const resumed = await follow(variant, script, runDir, 123_457, 777, { maxFrameBytes: 1000 }).closed;
+    expect(stream(resumed, 'stdout').equals(expectedOut.subarray(123_457))).toBe(true);
+    expect(stream(resumed, 'stderr').equals(small.subarray(777))).toBe(true);
+    for (const event of resumed)
+      if (event.kind === 'stderr') expect(event.data.length).toBeLessThanOrEqual(1000);
+
+    const atEnd = await follow(variant, script, runDir, expectedOut.length, small.length).closed;
+    expect(atEnd.map((event) => event.kind)).toEqual(['exit']);
+    const beyond = await follow(variant, script, runDir, expectedOut.length + 1, 0).closed;
+    expect(beyond).toEqual([{ kind: 'lost', reason: 'bad-offset' }]);
+  });
+
+  it('follows interleaved stdout and stderr live', async () => {
+    const runDir = newRunDir();
+    await start(runDir, [
+      'sh',
+      '-c',
+      'for i in 1 2 3 4 5; do printf "o$i "; printf "e$i " >&2; sleep 0.05; done',
+    ]);
+    const events = await follow(variant, script, runDir).closed;
+    expect(stream(events, 'stdout').toString()).toBe('o1 o2 o3 o4 o5 ');
+    expect(stream(events, 'stderr').toString()).toBe('e1 e2 e3 e4 e5 ');
+    expect(events.filter((event) => event.kind === 'stdout').length).toBeGreaterThan(1);
+  });
+
+  it('reports exit codes and signals', async () => {
+    const { events } = await runToEnd(['sh', '-c', 'exit 7']);
+    expect(last(events)).toMatchObject({ kind: 'exit', exitCode: 7, signal: null });
+
+    const runDir = newRunDir();
+    const started = await start(runDir, ['sleep', '30']);
+    expect(started).toEqual({ state: 'running', pgid: pgidOf(runDir) });
+    expect(await status(runDir)).toEqual(started);
+    expect(await runOk(variant, killArgv(script, runDir, 'TERM'))).toBe(`signalled ${pgidOf(runDir)}\n`);
+    const followed = await follow(variant, script, runDir).closed;
+    expect(followed).toEqual([
+      { kind: 'exit', exitCode: null, signal: 'SIGTERM', reason: null, raw: 'code 143' },
+    ]);
+    expect(await status(runDir)).toMatchObject({ state: 'exited', exit: { signal: 'SIGTERM' } });
+    expect(await runOk(variant, killArgv(script, runDir, 'KILL'))).toBe('gone\n');
+
+    const interrupted = newRunDir();
+    await start(interrupted, ['sleep', '30']);
+    await runOk(variant, killArgv(script, interrupted, 'INT'));
+    expect(last(await follow(variant, script, interrupted).closed)).toMatchObject({ signal: 'SIGINT' });
+  });
+
+  it('stop ends the whole process group, escalating to KILL after the grace period', async () => {
+    const runDir = newRunDir();
+    await start(runDir, ['sh', '-c', 'sleep 100 & sleep 100 & wait']);
+    const pgid = pgidOf(runDir);
+    await waitFor(() => liveGroupMembers(pgid).length === 3, 'the group to have three processes');
+    expect(await runOk(variant, stopArgv(script, runDir, 2))).toBe('stopped TERM\n');
+    expect(liveGroupMembers(pgid)).toEqual([]);
+    expect(last(await follow(variant, script, runDir).closed)).toMatchObject({ signal: 'SIGTERM' });
+    expect(await runOk(variant, stopArgv(script, runDir, 2))).toBe('gone\n');
+
+    const stubborn = newRunDir();
+    await start(stubborn, ['sh', '-c', 'trap "" TERM; sleep 100 & sleep 100 & wait']);
+    const stubbornGroup = pgidOf(stubborn);
+    await waitFor(() => liveGroupMembers(stubbornGroup).length === 3, 'the group to have three processes');
+    expect(await runOk(variant, stopArgv(script, stubborn, 1))).toBe('stopped KILL\n');
+    expect(liveGroupMembers(stubbornGroup)).toEqual([]);
+    expect(last(await follow(variant, script, stubborn).closed)).toMatchObject({ signal: 'SIGKILL' });
+  });
+
+  it('starts a command at most once per run folder', async () => {
+    const runDir = newRunDir();
+    const marker = join(workspace, `once-${runCount}.txt`);
+    const argv = startArgv(script, runDir, workspace, ['sh', '-c', 'echo ran >> "$1"', 'sh', marker]);
+    const results = await Promise.all([run(variant, argv), run(variant, argv), run(variant, argv)]);
+    for (const result of results) {
+      expect(result.code).toBe(0);
+      expect(['running', 'exited']).toContain(parseStatusLine(result.stdout.toString()).state);
+    }
+    await follow(variant, script, runDir).closed;
+    const again = await start(runDir, ['sh', '-c', 'echo ran >> "$1"', 'sh', marker]);
+    expect(again).toMatchObject({ state: 'exited', exit: { exitCode: 0 } });
+    expect(readFileSync(marker, 'utf8')).toBe('ran\n');
+  });
+
+  it('passes argv literally', async () => {
+    const args = ['; id', '$(id)', '`id`', 'a\nb', `"'"`, '-h', 'two  words', '', '*', '$HOME', '\\', '%s'];
+    const { events } = await runToEnd(['printf', '%s\n', ...args]);
+    expect(stream(events, 'stdout').toString()).toBe(args.map((arg) => `${arg}\n`).join(''));
+    expect(stream(events, 'stderr').toString()).toBe('');
+  });
+
+  it('keeps running without its caller and survives a restarted follow', async () => {
+    const runDir = newRunDir();
+    const began = Date.now();
+    await start(runDir, [
+      'sh',
+      '-c',
+      'i=0; while [ $i -lt 12 ]; do echo line$i; i=$((i+1)); sleep 0.1; done',
+    ]);
+    expect(Date.now() - began).toBeLessThan(700);
+    expect(await status(runDir)).toMatchObject({ state: 'running' });
+
+    const first = follow(variant, script, runDir);
+    await first.until((events) => stream(events, 'stdout').length > 0);
+    first.child.kill('SIGKILL');
+    await first.closed;
+    const offset = stream(first.events, 'stdout').length;
+    expect(await status(runDir)).toMatchObject({ state: 'running' });
+
+    const second = await follow(variant, script, runDir, offset, 0).closed;
+    const all = Buffer.concat([stream(first.events, 'stdout'), stream(second, 'stdout')]).toString();
+    expect(all).toBe(Array.from({ length: 12 }, (_, i) => `line${i}\n`).join(''));
+    expect(last(second)).toMatchObject({ kind: 'exit', exitCode: 0 });
+  });
+
+  it('reports a missing directory as 126 and a missing program as 127', async () => {
+    const noCwd = newRunDir();
+    expect(await start(noCwd, ['true'], join(workspace, 'no-such-dir'))).toMatchObject({
+      state: 'exited',
+      exit: { exitCode: 126, reason: 'no-cwd' },
+    });
+    const events = await follow(variant, script, noCwd).closed;
+    expect(stream(events, 'stderr').toString()).toContain('no-such-dir');
+    expect(last(events)).toMatchObject({ exitCode: 126, reason: 'no-cwd' });
+
+    const { events: missing } = await runToEnd(['no-such-program-rdev', 'x']);
+    expect(last(missing)).toMatchObject({ kind: 'exit', exitCode: 127 });
+    expect(stream(missing, 'stderr').toString()).toContain('no-such-program-rdev');
+  });
+
+  it('reports lost runs', async () => {
+    const gone = join(workspace, '.rdev', 'runs', 'never-created');
+    expect(await follow(variant, script, gone).closed).toEqual([{ kind: 'lost', reason: 'no-run-dir' }]);
+    expect(await status(gone)).toEqual({ state: 'lost', reason: 'no-run-dir' });
+
+    const unstarted = newRunDir();
+    mkdirSync(unstarted, { recursive: true });
+    expect(await status(unstarted)).toEqual({ state: 'not-started' });
+    expect(await follow(variant, script, unstarted).closed).toEqual([
+      { kind: 'lost', reason: 'not-started' },
+    ]);
+
+    const orphan = newRunDir();
+    await start(orphan, ['sh', '-c', 'echo before; sleep 30']);
+    const waiterPid = Number(readFileSync(join(orphan, 'waiter'), 'utf8').split(' ')[0]);
+    process.kill(waiterPid, 'SIGKILL');
+    await waitFor(
+      () =>
+        !existsSync(`/proc/${waiterPid}`) || /\) Z/.test(readFileSync(`/proc/${waiterPid}/stat`, 'latin1')),
+      'the waiter to die',
+    );
+    expect(await status(orphan)).toEqual({ state: 'lost', reason: 'waiter-gone' });
+    const events = await follow(variant, script, orphan).closed;
+    expect(stream(events, 'stdout').toString()).toBe('before\n');
+    expect(last(events)).toEqual({ kind: 'lost', reason: 'waiter-gone' });
+  });
+
+  it('delivers the stdin file, written through a stdin that never closes', async () => {
+    const runDir = newRunDir();
+    const input = Buffer.concat([Buffer.from('line one\n'), randomBytes(3000), Buffer.from([0, 0, 10])]);
+    const write = await run(variant, writeArgv(script, join(runDir, 'stdin'), input.length), input, true);
+    expect(write).toMatchObject({ code: 0, stderr: '' });
+    expect(write.stdout.toString()).toBe(`wrote ${input.length}\n`);
+    await start(runDir, ['cat']);
+    const events = await follow(variant, script, runDir).closed;
+    expect(stream(events, 'stdout').equals(input)).toBe(true);
+
+    const short = await run(variant, writeArgv(script, join(workspace, 'short.txt'), 10), Buffer.from('abc'));
+    expect(short.code).not.toBe(0);
+    expect(short.stderr).toContain('short input');
+    expect(existsSync(join(workspace, 'short.txt'))).toBe(false);
+  });
+
+  it('writes several files from one stdin and exports the env file to the command', async () => {
+    const runDir = newRunDir();
+    const input = Buffer.concat([Buffer.from('in\0put'), randomBytes(70_000)]);
+    const env = Buffer.from(
+      'GREETING=hi $(id) `id` "q"\nEMPTY=\n1BAD=x\nBAD-NAME=x\nnot an assignment\nLAST=no newline',
+    );
+    const files = [
+      { path: join(runDir, 'stdin'), length: input.length },
+      { path: join(runDir, 'env'), length: env.length },
+      { path: join(runDir, 'nothing'), length: 0 },
+    ];
+    const write = await run(variant, writeFilesArgv(script, files), Buffer.concat([input, env]), true);
+    expect(write).toMatchObject({ code: 0, stderr: '' });
+    expect(write.stdout.toString()).toBe(`wrote ${input.length}\nwrote ${env.length}\nwrote 0\n`);
+    expect(readFileSync(join(runDir, 'env')).equals(env)).toBe(true);
+    expect(readFileSync(join(runDir, 'nothing')).length).toBe(0);
+    expect(statSync(join(runDir, 'stdin')).mode & 0o777).toBe(0o600);
+    await start(runDir, [
+      'sh',
+      '-c',
+      `wc -c; printf "%s|%s|%s|" "$GREETING" "\${EMPTY-unset}" "$LAST"; case "$(env)" in *BAD*) echo bad ;; *) echo 0 ;; esac`,
+    ]);
+    const events = await follow(variant, script, runDir).closed;
+    expect(stream(events, 'stdout').toString().replace(/^ +/, '')).toBe(
+      `${input.length}\nhi $(id) \`id\` "q"||no newline|0\n`,
+    );
+
+    const relative = writeFilesArgv(script, files.slice(0, 2)).map((arg) =>
+      arg === files[1]!.path ? 'relative' : arg,
+    );
+    const bad = await run(variant, relative);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('absolute');
+  });
+
+  it('sends heartbeats while the command is silent', async () => {
+    // The script counts the time it meant to sleep; on a busy machine real time runs ahead of it.
+    const { events } = await runToEnd(['sh', '-c', 'sleep 2.5; printf done'], { heartbeatSeconds: 1 });
+    const kinds = events.map((event) => event.kind);
+    // About one per second of silence; the exact count depends on scheduling.
+    expect(kinds.slice(-2)).toEqual(['stdout', 'exit']);
+    expect(kinds.slice(0, -2)).toContain('heartbeat');
+    expect(new Set(kinds.slice(0, -2))).toEqual(new Set(['heartbeat']));
+  });
+
+  it('removes finished run folders only', async () => {
+    const outside = await run(variant, removeArgv(script, workspace));
+    expect(outside.code).toBe(2);
+    expect(outside.stderr).toContain('refusing');
+    const sneaky = await run(variant, removeArgv(script, join(workspace, '.rdev/runs/x/../../bin')));
+    expect(sneaky.code).toBe(2);
+
+    const runDir = newRunDir();
+    await start(runDir, ['sleep', '30']);
+    expect(await run(variant, removeArgv(script, runDir))).toMatchObject({ code: 3 });
+    await runOk(variant, killArgv(script, runDir, 'KILL'));
+    await follow(variant, script, runDir).closed;
+    expect(await runOk(variant, removeArgv(script, runDir))).toBe('removed\n');
+    expect(existsSync(runDir)).toBe(false);
+    expect(await runOk(variant, removeArgv(script, runDir))).toBe('absent\n');
+  });
+});

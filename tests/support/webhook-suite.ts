@@ -1,0 +1,38 @@
+import { afterEach, beforeEach } from 'vitest';
+import type { DatabaseKind } from '../../src/adapters/postgres/database.js';
+import { createTestDatabase, type TestDatabase } from './test-databases.js';
+import { webhookHarness } from './webhook-harness.js';
+import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
+
+/**
+ * Per-test setup of the webhook suites: a fresh database, and receivers and harnesses that are
+ * closed after each test in reverse order. Call inside a `describe`.
+ */
+export function useWebhookSuite(kind: DatabaseKind) {
+  let database: TestDatabase;
+  const cleanup: (() => Promise<void>)[] = [];
+  beforeEach(async () => {
+    database = await createTestDatabase(kind);
+  });
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+    await database.dispose();
+  });
+  return {
+    database: () => database,
+    async receiver(handler?: Parameters<typeof startWebhookReceiver>[0]): Promise<WebhookReceiver> {
+      const r = await startWebhookReceiver(handler);
+      cleanup.push(() => r.close());
+      return r;
+    },
+    harness(options: Parameters<typeof webhookHarness>[1] = {}) {
+      const h = webhookHarness(database, options);
+      cleanup.push(() => h.close());
+      return h;
+    },
+    /** Registers extra cleanup for this test. */
+    defer(fn: () => Promise<void>) {
+      cleanup.push(fn);
+    },
+  };
+}
