@@ -21,12 +21,31 @@ async function readyStatus(replica: RdevProcess): Promise<number> {
   }
 }
 
-async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+async function until(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  what: string,
+  explain: () => Promise<string> = async () => '',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${await explain()}`);
     await sleep(200);
   }
+}
+
+/** What each replica answers on /ready, whether it is still running, and the end of its stderr. */
+async function describeReplicas(replicas: RdevProcess[]): Promise<string> {
+  const lines = await Promise.all(
+    replicas.map(async (r, i) => {
+      const gone = r.child.exitCode !== null || r.child.signalCode !== null;
+      const state = gone
+        ? `exited (${r.child.exitCode ?? r.child.signalCode})`
+        : `ready ${await readyStatus(r)}`;
+      return `replica ${i}: ${state}\n${r.stderr().slice(-3000)}`;
+    }),
+  );
+  return `\n${lines.join('\n')}`;
 }
 
 describe.runIf(PRIVATE_POSTGRES_AVAILABLE || process.env.CI)(
@@ -78,6 +97,7 @@ describe.runIf(PRIVATE_POSTGRES_AVAILABLE || process.env.CI)(
         async () => (await Promise.all(replicas.map(readyStatus))).every((s) => s === 503),
         15_000,
         'not ready',
+        () => describeReplicas(replicas),
       );
       // Requests fail fast with a code a client can act on, not a masked internal error.
       const askedAt = Date.now();
@@ -95,6 +115,7 @@ describe.runIf(PRIVATE_POSTGRES_AVAILABLE || process.env.CI)(
         async () => (await Promise.all(replicas.map(readyStatus))).every((s) => s === 200),
         30_000,
         'ready again',
+        () => describeReplicas(replicas),
       );
 
       const sql = new pg.Pool({ connectionString: server.url, max: 1 });

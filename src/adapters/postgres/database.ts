@@ -71,9 +71,12 @@ export async function openDatabase(
       query_timeout: 30_000,
       application_name: 'rdev',
     });
-    // An idle client losing its connection (server restart) emits 'error' on the pool; without a
-    // listener that would crash the process. The pool replaces the client on next use.
+    // A client losing its connection (server restart, terminated backend) emits 'error': on the
+    // pool while idle, on the client itself while checked out between two statements of a
+    // transaction. Unheard, either crashes the process. The statement in flight or the next one
+    // fails with the reason, and the pool discards the broken client when it is released.
     pool.on('error', () => {});
+    pool.on('connect', (client) => client.on('error', () => {}));
     const db = new Kysely<Database>({
       dialect: new PostgresDialect({ pool }),
       log: kyselyLog(observer, errorListeners),
