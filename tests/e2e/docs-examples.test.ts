@@ -26,6 +26,11 @@ function includedBlocks(): { doc: string; file: string; block: string }[] {
   return found;
 }
 
+/** The key with its last character (part of the checksum) replaced by another one. */
+function withLastCharacterChanged(key: string): string {
+  return key.slice(0, -1) + (key.endsWith('x') ? 'y' : 'x');
+}
+
 interface Finished {
   code: number | null;
   stdout: string;
@@ -172,7 +177,7 @@ describe('docs/api examples against a live server', () => {
       const { id } = await t.runShell({ script: 'echo hi' });
       const refused = await run([process.execPath, example(file), id], {
         ...env,
-        RDEV_KEY: `${env.RDEV_KEY!.slice(0, -1)}x`,
+        RDEV_KEY: withLastCharacterChanged(env.RDEV_KEY!),
       });
       expect(refused.code).not.toBe(0);
       expect(refused.stderr).toMatch(/4403|401|UNAUTHENTICATED/);
@@ -194,7 +199,7 @@ describe('docs/api examples against a live server', () => {
 
     const refused = await run([process.execPath, example('follow-output-eventsource.mjs'), id], {
       ...env,
-      RDEV_KEY: `${env.RDEV_KEY!.slice(0, -1)}x`,
+      RDEV_KEY: withLastCharacterChanged(env.RDEV_KEY!),
     });
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/401/);
