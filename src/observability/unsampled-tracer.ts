@@ -10,6 +10,21 @@ import {
   trace,
 } from '@opentelemetry/api';
 
+// Ids come from a pool of random bytes filled 4 KB at a time (as `crypto.randomUUID` does): two
+// `randomBytes` calls per span were 2.7 % of the CPU of a simple authenticated query.
+const POOL_BYTES = 4096;
+let pool = Buffer.alloc(0);
+let used = 0;
+
+function randomHex(bytes: number): string {
+  if (used + bytes > pool.length) {
+    pool = randomBytes(POOL_BYTES);
+    used = 0;
+  }
+  used += bytes;
+  return pool.toString('hex', used - bytes, used);
+}
+
 /**
  * The tracer of an app that exports no spans: every span is a non-recording one, as the SDK makes
  * for a trace its sampler drops, but without loading the SDK. It continues the parent's trace or
@@ -21,8 +36,8 @@ export class UnsampledTracer implements Tracer {
     const parent = options?.root ? undefined : trace.getSpanContext(ctx);
     const continues = parent !== undefined && isSpanContextValid(parent);
     return trace.wrapSpanContext({
-      traceId: continues ? parent.traceId : randomBytes(16).toString('hex'),
-      spanId: randomBytes(8).toString('hex'),
+      traceId: continues ? parent.traceId : randomHex(16),
+      spanId: randomHex(8),
       traceFlags: TraceFlags.NONE,
       traceState: continues ? parent.traceState : undefined,
     });
