@@ -198,6 +198,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     metrics,
     tracing,
   });
+  await resealWebhookSecrets(webhooks.service, logger);
 
   const projectService = new ProjectService({ catalog: projectCatalog });
   // One process owns an embedded database; with PostgreSQL, replicas talk through LISTEN/NOTIFY.
@@ -583,6 +584,25 @@ async function createProjectSource(
  * Webhooks: the SSRF guard (one address policy for validation and for the connector), the
  * undici sender, the management and delivery services, and this replica's delivery worker.
  */
+/**
+ * After `RDEV_WEBHOOK_SECRET_KEY` was set or changed: seals the stored signing secrets with it.
+ * A failure only delays that to the next start; the secrets keep working meanwhile.
+ */
+async function resealWebhookSecrets(service: WebhookService, logger: Logger): Promise<void> {
+  try {
+    const { resealed, unreadable } = await service.resealSecrets();
+    if (resealed > 0) logger.info({ resealed }, 'webhook signing secrets sealed with the current key');
+    if (unreadable > 0) {
+      logger.warn(
+        { unreadable },
+        'webhook signing secrets sealed with a key that is no longer configured: their deliveries fail until the webhook secret is rotated or the key is set as RDEV_WEBHOOK_SECRET_KEY_PREVIOUS',
+      );
+    }
+  } catch (error) {
+    logger.warn({ err: error }, 'could not re-seal webhook signing secrets; trying again at the next start');
+  }
+}
+
 function createWebhooks(
   config: Config,
   deps: {
@@ -605,7 +625,7 @@ function createWebhooks(
     userAgent: `rdev-webhooks/${VERSION}`,
     tracer: deps.tracing.tracer,
   });
-  const secretBox = new AesGcmSecretBox(config.webhooks.secretKey);
+  const secretBox = new AesGcmSecretBox(config.webhooks.secretKey, config.webhooks.previousSecretKey);
   const service = new WebhookService({
     unitOfWork: deps.unitOfWork,
     webhooks: deps.webhookStore,

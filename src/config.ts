@@ -35,6 +35,13 @@ const csv = z.string().transform((v) =>
 const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 /** A comma-separated list of durations with units (`5s,5m,2h`), as milliseconds. */
+const aes256Key = z
+  .string()
+  .refine((v) => /^[A-Za-z0-9+/]{43}=$/.test(v.trim()), {
+    message: 'must be 32 random bytes in base64 (for example the output of `openssl rand -base64 32`)',
+  })
+  .transform((v) => Buffer.from(v.trim(), 'base64'));
+
 const durations = z
   .string()
   .refine((v) => v.trim() === '' || v.split(',').every((d) => /^\s*\d+(ms|s|m|h|d)\s*$/.test(d)), {
@@ -193,14 +200,14 @@ export const CONFIG_VARIABLES = {
     doc: 'Allow webhook URLs on loopback and private addresses (development and tests only).',
   },
   RDEV_WEBHOOK_SECRET_KEY: {
-    schema: z
-      .string()
-      .refine((v) => /^[A-Za-z0-9+/]{43}=$/.test(v.trim()), {
-        message: 'must be 32 random bytes in base64 (for example the output of `openssl rand -base64 32`)',
-      })
-      .transform((v) => Buffer.from(v.trim(), 'base64')),
+    schema: aes256Key,
     secret: true,
-    doc: 'Encrypts webhook signing secrets at rest (AES-256-GCM): 32 random bytes in base64, e.g. `openssl rand -base64 32`. Secrets stored before it was set keep working and are sealed when rotated. Unset: secrets are stored in clear.',
+    doc: 'Encrypts webhook signing secrets at rest (AES-256-GCM): 32 random bytes in base64, e.g. `openssl rand -base64 32`. Secrets stored in clear before it was set are sealed when a replica starts. Unset: secrets are stored in clear.',
+  },
+  RDEV_WEBHOOK_SECRET_KEY_PREVIOUS: {
+    schema: aes256Key,
+    secret: true,
+    doc: 'The `RDEV_WEBHOOK_SECRET_KEY` being replaced. Secrets sealed with it keep working, and each replica re-seals them with the new key when it starts; remove it once every replica has started with the new key. Needs `RDEV_WEBHOOK_SECRET_KEY`.',
   },
   RDEV_WEBHOOK_RETRY_SCHEDULE: {
     schema: durations,
@@ -556,6 +563,8 @@ export interface Config {
     worker: boolean;
     /** AES-256 key that seals signing secrets at rest; null stores them in clear. */
     secretKey: Buffer | null;
+    /** The key being replaced: secrets sealed with it still open, and are re-sealed at start. */
+    previousSecretKey: Buffer | null;
   };
   trustedProxies: string[];
   logLevel: string;
@@ -611,13 +620,13 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parses the environment. Collects every problem before failing, so one run shows them all. */
 /** Settings whose value is the default of a request field that has its own configured maximum. */
 const DEFAULTS_WITH_MAXIMUM = [
   ['RDEV_KEY_ROTATION_GRACE_SECONDS', 'RDEV_KEY_ROTATION_GRACE_MAX_SECONDS'],
   ['RDEV_COMMAND_TIMEOUT_DEFAULT_SECONDS', 'RDEV_COMMAND_TIMEOUT_MAX_SECONDS'],
 ] as const;
 
+/** Parses the environment. Collects every problem before failing, so one run shows them all. */
 export function loadConfig(
   env: Record<string, string | undefined> = process.env,
   cwd = process.cwd(),
@@ -642,6 +651,11 @@ export function loadConfig(
     if (value !== undefined && max !== undefined && value > max) {
       problems.push(`${name}=${JSON.stringify(String(value))}: must be at most ${maxName} (${max})`);
     }
+  }
+  if (values.RDEV_WEBHOOK_SECRET_KEY_PREVIOUS !== undefined && values.RDEV_WEBHOOK_SECRET_KEY === undefined) {
+    problems.push(
+      'RDEV_WEBHOOK_SECRET_KEY_PREVIOUS=(hidden): is only used next to RDEV_WEBHOOK_SECRET_KEY, the key that replaces it',
+    );
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const v = values as Parsed;
@@ -692,6 +706,7 @@ export function loadConfig(
       retentionSeconds: v.RDEV_WEBHOOK_RETENTION_SECONDS,
       worker: v.RDEV_WEBHOOK_WORKER,
       secretKey: v.RDEV_WEBHOOK_SECRET_KEY ?? null,
+      previousSecretKey: v.RDEV_WEBHOOK_SECRET_KEY_PREVIOUS ?? null,
     },
     trustedProxies: v.RDEV_TRUSTED_PROXIES,
     logLevel: v.RDEV_LOG_LEVEL,

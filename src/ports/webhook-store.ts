@@ -23,6 +23,10 @@ export interface WebhookStore {
   rotateSecret(id: string, secret: string, at: Date, previousSecretsExpireAt: Date): Promise<Webhook | null>;
   /** Secrets that sign at `now`, newest first, as stored (sealed by a `SecretBox` or not). */
   activeSecrets(id: string, now: Date): Promise<string[]>;
+  /** Every stored secret of every webhook, as stored, with the id of its row. */
+  storedSecrets(): Promise<{ id: string; secret: string }[]>;
+  /** Stores `to` in place of the secret row's value if it still is `from`; false otherwise. */
+  replaceStoredSecret(id: string, from: string, to: string): Promise<boolean>;
   /**
    * A success ends the failure run. Writes nothing when none is running, so the many successful
    * deliveries of one webhook do not queue up on its row.

@@ -13,7 +13,7 @@ import {
   type WebhookDeliveryStatus,
 } from '../domain/webhook.js';
 import { generateWebhookSecret } from '../domain/webhook-secret.js';
-import type { SecretBox } from '../ports/secret-box.js';
+import { type SecretBox, SecretBoxError } from '../ports/secret-box.js';
 import type { UnitOfWork } from '../ports/unit-of-work.js';
 import type { WebhookDeliveryStore } from '../ports/webhook-delivery-store.js';
 import type { WebhookStore } from '../ports/webhook-store.js';
@@ -161,6 +161,31 @@ export class WebhookService {
   }
 
   /** Queues a `webhook.ping` to this webhook alone, whatever it subscribed to. */
+  /**
+   * Seals again, with the current key, every stored signing secret that is not sealed with it: a
+   * secret kept in clear before a key was set, or sealed with the key being replaced. Run by each
+   * replica as it starts; replicas racing over one secret store it once. A secret no configured
+   * key opens is left as it is and counted: its deliveries fail, saying why, until it is rotated.
+   */
+  async resealSecrets(): Promise<{ resealed: number; unreadable: number }> {
+    const { secretBox, webhooks } = this.deps;
+    let resealed = 0;
+    let unreadable = 0;
+    for (const { id, secret } of await webhooks.storedSecrets()) {
+      if (secretBox.isCurrent(secret)) continue;
+      let clear: string;
+      try {
+        clear = secretBox.open(secret);
+      } catch (error) {
+        if (!(error instanceof SecretBoxError)) throw error;
+        unreadable++;
+        continue;
+      }
+      if (await webhooks.replaceStoredSecret(id, secret, secretBox.seal(clear))) resealed++;
+    }
+    return { resealed, unreadable };
+  }
+
   async ping(caller: Principal | null, id: string): Promise<WebhookDelivery> {
     requireScope(caller, 'webhooks:manage');
     const current = await this.getManageable(caller, id);

@@ -28,6 +28,8 @@ export interface WebhookHarnessOptions {
   startAt?: number;
   /** Seals signing secrets at rest with this key (default: stored in clear). */
   secretKey?: Buffer | null;
+  /** The key being replaced, which still opens what it sealed. */
+  previousSecretKey?: Buffer | null;
 }
 
 /** An admin key as a principal, without going through authentication. */
@@ -73,7 +75,7 @@ export function webhookHarness(database: DatabaseHandle, options: WebhookHarness
     excerptBytes: WEBHOOK_RESPONSE_EXCERPT_BYTES,
     userAgent: 'rdev-test',
   });
-  const secretBox = new AesGcmSecretBox(options.secretKey ?? null);
+  const secretBox = new AesGcmSecretBox(options.secretKey ?? null, options.previousSecretKey ?? null);
   const webhooks = new WebhookService({
     unitOfWork,
     webhooks: stores.webhookStore,

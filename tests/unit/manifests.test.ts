@@ -65,6 +65,7 @@ function containerEnv(c: K8sObject): Record<string, string> {
     DATABASE_URL: 'postgres://rdev@postgres.rdev.svc:5432/rdev',
     RDEV_BOOTSTRAP_ADMIN_KEY: generateKeyText(),
     RDEV_WEBHOOK_SECRET_KEY: Buffer.alloc(32, 1).toString('base64'),
+    RDEV_WEBHOOK_SECRET_KEY_PREVIOUS: Buffer.alloc(32, 2).toString('base64'),
   };
   const env: Record<string, string> = {};
   for (const e of c.env ?? []) {

@@ -15,6 +15,7 @@ describe('webhook settings', () => {
       retentionSeconds: 30 * 86_400,
       worker: true,
       secretKey: null,
+      previousSecretKey: null,
     });
     expect(loadConfig({}).webhookAllowPrivate).toBe(false);
   });
@@ -57,5 +58,24 @@ describe('webhook settings', () => {
   it('read the key that seals signing secrets as 32 bytes', () => {
     const key = Buffer.alloc(32, 7);
     expect(loadConfig({ RDEV_WEBHOOK_SECRET_KEY: key.toString('base64') }).webhooks.secretKey).toEqual(key);
+  });
+
+  it('read the key being replaced only next to the key that replaces it, without echoing it', () => {
+    const [key, previous] = [Buffer.alloc(32, 7), Buffer.alloc(32, 9)];
+    const both = loadConfig({
+      RDEV_WEBHOOK_SECRET_KEY: key.toString('base64'),
+      RDEV_WEBHOOK_SECRET_KEY_PREVIOUS: previous.toString('base64'),
+    }).webhooks;
+    expect(both).toMatchObject({ secretKey: key, previousSecretKey: previous });
+    let error: unknown;
+    try {
+      loadConfig({ RDEV_WEBHOOK_SECRET_KEY_PREVIOUS: previous.toString('base64') });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as ConfigError).problems).toEqual([
+      'RDEV_WEBHOOK_SECRET_KEY_PREVIOUS=(hidden): is only used next to RDEV_WEBHOOK_SECRET_KEY, the key that replaces it',
+    ]);
+    expect(String(error)).not.toContain(previous.toString('base64'));
   });
 });

@@ -156,6 +156,20 @@ export class PostgresWebhookStore implements WebhookStore {
     return rows.map((r) => r.secret);
   }
 
+  async storedSecrets(): Promise<{ id: string; secret: string }[]> {
+    return this.db.selectFrom('webhook_secrets').select(['id', 'secret']).orderBy('id').execute();
+  }
+
+  async replaceStoredSecret(id: string, from: string, to: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('webhook_secrets')
+      .set({ secret: to })
+      .where('id', '=', id)
+      .where('secret', '=', from)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
   async recordSuccess(id: string): Promise<void> {
     await this.db
       .updateTable('webhooks')
