@@ -38,8 +38,13 @@ import { workspaceTarget } from './workspace-target.js';
 
 const SYSTEM = systemPrincipal('commands');
 
-/** Events per page a subscriber reads from the store, and the data bytes a page stops at. */
-const OUTPUT_PAGE_EVENTS = 500;
+/**
+ * Events per page a subscriber reads from the store, and the data bytes a page stops at. The byte
+ * budget bounds what a reader holds; the event count only matters for short lines, where larger
+ * pages mean fewer round trips (a legacy SSE replay of 100,000 short events ran a fifth faster
+ * with 2,000 per page than with 500).
+ */
+const OUTPUT_PAGE_EVENTS = 2000;
 export const OUTPUT_PAGE_BYTES = 256 * 1024;
 
 export interface CommandLimits {

@@ -170,4 +170,37 @@ describe.each(DATABASE_KINDS)('command store on %s', (kind) => {
     expect((await store.readOutput(id, 0, 4)).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
     expect(await store.readOutput(id, 10, 100, 10)).toEqual([]);
   });
+
+  it('gives each output event the time it was stored, to the millisecond, as the driver reads it', async () => {
+    const project = `times-${kind}`;
+    const { id } = await store.insert(command(project));
+    await store.claim(project, 1, 'A', 30_000, 30);
+    await store.appendOutput(
+      id,
+      'A',
+      ['a', 'b', 'c'].map((data) => ({ stream: 'STDOUT' as const, data })),
+      progress,
+    );
+    // Microseconds just below and at a millisecond, and a time zone that is not UTC in the text.
+    const stamps = [
+      '2026-03-01 12:00:00.123999+00',
+      '2026-03-01 12:00:00.124+00',
+      '1999-12-31 23:59:59.9995-05',
+    ];
+    for (const [i, at] of stamps.entries()) {
+      await sql`UPDATE command_output SET at = ${at}::timestamptz WHERE command_id = ${id} AND seq = ${i + 1}`.execute(
+        database.db,
+      );
+    }
+    const expected = await sql<{
+      at: Date;
+    }>`SELECT at FROM command_output WHERE command_id = ${id} ORDER BY seq`.execute(database.db);
+    const read = await store.readOutput(id, 0, 10);
+    expect(read.map((e) => e.at.toISOString())).toEqual(expected.rows.map((r) => r.at.toISOString()));
+    expect(read.map((e) => e.at.toISOString())).toEqual([
+      '2026-03-01T12:00:00.123Z',
+      '2026-03-01T12:00:00.124Z',
+      '2000-01-01T04:59:59.999Z',
+    ]);
+  });
 });
