@@ -581,10 +581,6 @@ async function createProjectSource(
 }
 
 /**
- * Webhooks: the SSRF guard (one address policy for validation and for the connector), the
- * undici sender, the management and delivery services, and this replica's delivery worker.
- */
-/**
  * After `RDEV_WEBHOOK_SECRET_KEY` was set or changed: seals the stored signing secrets with it.
  * A failure only delays that to the next start; the secrets keep working meanwhile.
  */
@@ -603,6 +599,10 @@ async function resealWebhookSecrets(service: WebhookService, logger: Logger): Pr
   }
 }
 
+/**
+ * Webhooks: the SSRF guard (one address policy for validation and for the connector), the
+ * undici sender, the management and delivery services, and this replica's delivery worker.
+ */
 function createWebhooks(
   config: Config,
   deps: {

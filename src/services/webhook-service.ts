@@ -160,7 +160,6 @@ export class WebhookService {
     return { webhook, secret };
   }
 
-  /** Queues a `webhook.ping` to this webhook alone, whatever it subscribed to. */
   /**
    * Seals again, with the current key, every stored signing secret that is not sealed with it: a
    * secret kept in clear before a key was set, or sealed with the key being replaced. Run by each
@@ -186,6 +185,7 @@ export class WebhookService {
     return { resealed, unreadable };
   }
 
+  /** Queues a `webhook.ping` to this webhook alone, whatever it subscribed to. */
   async ping(caller: Principal | null, id: string): Promise<WebhookDelivery> {
     requireScope(caller, 'webhooks:manage');
     const current = await this.getManageable(caller, id);
