@@ -198,7 +198,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     metrics,
     tracing,
   });
-  await resealWebhookSecrets(webhooks.service, logger);
+  // Without a key there is nothing to seal with: leave the secrets unread.
+  if (config.webhooks.secretKey) await resealWebhookSecrets(webhooks.service, logger);
 
   const projectService = new ProjectService({ catalog: projectCatalog });
   // One process owns an embedded database; with PostgreSQL, replicas talk through LISTEN/NOTIFY.
