@@ -300,10 +300,24 @@ describe.each(COMMAND_RUNTIMES)('command lifecycle on the %s runtime', (runtime)
 
   // Last: it takes the workspace away.
   it('marks a running command LOST with a reason when its pod or its run folder goes away', async () => {
-    const command = await t.runShell({ argv: ['sleep', '30'] });
+    const command = await t.runShell({ argv: ['sh', '-c', 'echo started; sleep 30'] });
     const pidFile = join(t.workspace, '.rdev', 'runs', plainId(command.id), 'pid');
     await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 'pid file');
     const pgid = Number(readFileSync(pidFile, 'utf8').trim());
+    // Stored output means rdev knows the start succeeded and follows the run. A pod deleted while
+    // the start is still being confirmed is a failed start instead, and the command is queued
+    // again for when its workspace comes back.
+    for (const deadline = Date.now() + 30_000; ; ) {
+      const { command: now } = await t.gql(
+        'query($id: ID!) { command(id: $id) { output(first: 1) { data } } }',
+        {
+          id: command.id,
+        },
+      );
+      if (now.output.some((e: { data: string }) => e.data === 'started\n')) break;
+      if (Date.now() > deadline) throw new Error('the command printed nothing within 30 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
     try {
       if (runtime === 'kubernetes') t.fake!.deletePod('ws-0');
       else rmSync(join(t.workspace, '.rdev', 'runs', plainId(command.id)), { recursive: true, force: true });
