@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateKeyText } from '../../src/domain/api-key-text.js';
+import { sleep, until } from '../support/fault-checks.js';
 import {
   PRIVATE_POSTGRES_AVAILABLE,
   type PrivatePostgres,
@@ -11,26 +12,11 @@ import {
 } from '../support/private-postgres.js';
 import { type RdevProcess, startRdev } from '../support/rdev-process.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 async function readyStatus(replica: RdevProcess): Promise<number> {
   try {
     return (await fetch(`${replica.url}/ready`, { signal: AbortSignal.timeout(3000) })).status;
   } catch {
     return 0;
-  }
-}
-
-async function until(
-  check: () => Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-  explain: () => Promise<string> = async () => '',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${await explain()}`);
-    await sleep(200);
   }
 }
 

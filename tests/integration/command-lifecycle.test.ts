@@ -9,6 +9,7 @@ import {
   plainId,
   startCommandApp,
 } from '../support/command-test-app.js';
+import { until } from '../support/fault-checks.js';
 import { liveGroupMembers, waitFor } from '../support/runtime-harness.js';
 
 const RUN_SHELL = `mutation($input: RunShellInput!) { runShell(input: $input) { __typename
@@ -307,17 +308,19 @@ describe.each(COMMAND_RUNTIMES)('command lifecycle on the %s runtime', (runtime)
     // Stored output means rdev knows the start succeeded and follows the run. A pod deleted while
     // the start is still being confirmed is a failed start instead, and the command is queued
     // again for when its workspace comes back.
-    for (const deadline = Date.now() + 30_000; ; ) {
-      const { command: now } = await t.gql(
-        'query($id: ID!) { command(id: $id) { output(first: 1) { data } } }',
-        {
-          id: command.id,
-        },
-      );
-      if (now.output.some((e: { data: string }) => e.data === 'started\n')) break;
-      if (Date.now() > deadline) throw new Error('the command printed nothing within 30 s');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await until(
+      async () => {
+        const { command: now } = await t.gql(
+          'query($id: ID!) { command(id: $id) { output(first: 1) { data } } }',
+          {
+            id: command.id,
+          },
+        );
+        return now.output.some((e: { data: string }) => e.data === 'started\n');
+      },
+      30_000,
+      "the command's first output",
+    );
     try {
       if (runtime === 'kubernetes') t.fake!.deletePod('ws-0');
       else rmSync(join(t.workspace, '.rdev', 'runs', plainId(command.id)), { recursive: true, force: true });

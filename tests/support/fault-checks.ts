@@ -28,10 +28,12 @@ export function queryable(database: {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Polls `check` until it holds; on timeout the error names `what`, plus what `explain` tells. */
 export async function until(
   check: () => Promise<boolean> | boolean,
   timeoutMs: number,
   what: string,
+  explain: () => Promise<string> = async () => '',
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -40,7 +42,9 @@ export async function until(
     } catch {
       // not yet
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${await explain()}`);
+    }
     await sleep(200);
   }
 }

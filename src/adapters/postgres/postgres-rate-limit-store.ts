@@ -18,8 +18,8 @@ interface Waiting {
  *
  * Requests of one bucket that arrive while its statement is in flight wait and then go together,
  * as one statement adding their summed cost: under load a key costs one round trip per batch
- * rather than per request (a round trip was about a fifth of the CPU of a simple authenticated
- * query). The answers are those they would have had one by one (weighting the previous window as
+ * rather than per request (the statement's socket write alone was an eighth of the CPU of a
+ * simple authenticated query). The answers are those they would have had one by one (weighting the previous window as
  * for the newest of them, a few milliseconds apart at most): a batch that does not fit as a whole
  * is retried request by request, so the last units are shared out exactly as before.
  */
