@@ -32,6 +32,7 @@ import { schema } from './graphql/schema.js';
 import { LiveSubscriptions } from './graphql/subscription-guard.js';
 import { createRdevYoga, type RdevYoga } from './graphql/yoga.js';
 import { ClientIpResolver } from './http/client-ip.js';
+import { createConsoleRoutes } from './http/console-routes.js';
 import { extractKeyFromConnectionParams, extractKeyText } from './http/credentials.js';
 import { attachGraphQLWs, type GraphQLWsServer } from './http/graphql-ws-server.js';
 import { createHttpServer, type ReadinessReport } from './http/http-server.js';
@@ -386,7 +387,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     readiness,
     tracing,
     translateError: databaseUnavailable,
-    routes: [legacyRoutes.handle],
+    routes: [legacyRoutes.handle, createConsoleRoutes()],
     rateLimit: (principal, ip) =>
       rateLimiter.check(
         principal?.kind === 'key'
