@@ -5,6 +5,7 @@ export default defineConfig({
   resolve: { alias: { graphql: 'graphql/index.js' } },
   test: {
     include: ['tests/**/*.test.ts'],
+    globalSetup: ['tests/support/console-build.ts'],
     testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: 'forks',

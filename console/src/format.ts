@@ -28,5 +28,5 @@ export function commandTitle(c: { type: string; argv: string[]; prompt: string |
 }
 
 export function formatUsd(value: number | null | undefined): string {
-  return value == null ? '—' : `$${value.toFixed(value < 0.01 ? 4 : 2)}`;
+  return value == null ? '—' : `$${value.toFixed(value < 1 ? 4 : 2)}`;
 }

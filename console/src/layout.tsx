@@ -49,8 +49,8 @@ export function Layout({ children }: { children: ComponentChildren }) {
           <Link to={href('/')} class="brand">
             rdev <span class="brand-sub">console</span>
           </Link>
-          <span class={`connection connection-${connection}`} role="status" title="Live updates">
-            <span class="dot" aria-hidden="true" />
+          <span class={`connection connection-${connection}`} role="status">
+            {connection !== 'idle' && <span class="dot" aria-hidden="true" />}
             {CONNECTION_TEXT[connection]}
           </span>
           <details class="key-menu">
@@ -60,7 +60,7 @@ export function Layout({ children }: { children: ComponentChildren }) {
             </summary>
             <div class="key-menu-body">
               <p>
-                Key <strong>{viewer.apiKey.name}</strong> <code>{viewer.apiKey.prefix}…</code>
+                Key <strong>{viewer.apiKey.name}</strong> <code>{viewer.apiKey.prefix}</code>
               </p>
               <p>Scopes:</p>
               <ul class="chips" aria-label="Scopes of this key">

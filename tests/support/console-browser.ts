@@ -105,7 +105,12 @@ export async function readTerminal(page: Page): Promise<string[]> {
       );
     await terminal.focus();
     await page.keyboard.press('Home');
+    // The taller window re-fits the terminal: wait until the number of rows holds still.
     let rows = await drawn();
+    for (let previous = -1; rows.length !== previous; ) {
+      previous = rows.length;
+      rows = await drawn();
+    }
     const height = rows.length;
     const lines: string[] = [];
     for (let top = 0; ; ) {
@@ -113,7 +118,12 @@ export async function readTerminal(page: Page): Promise<string[]> {
       if (top + height >= total) break;
       await page.keyboard.press('PageDown');
       top = Math.min(top + height - 1, total - height);
-      rows = await drawn();
+      // Each page starts on a line already read: a frame not yet drawn is read again.
+      for (let tries = 0; ; tries++) {
+        rows = await drawn();
+        if (rows.length === height && rows[0] === lines[top]) break;
+        if (tries === 50) throw new Error(`the terminal did not scroll to line ${top + 1}`);
+      }
     }
     lines.length = total;
     // Rows below the last output are empty.

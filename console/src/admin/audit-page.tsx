@@ -60,7 +60,7 @@ export function AuditPage({ query }: { query: URLSearchParams }) {
             <option value="">Any key</option>
             {(keys.data ?? []).map((k) => (
               <option key={k.id} value={k.id}>
-                {k.name} ({k.prefix}…)
+                {k.name} ({k.prefix})
               </option>
             ))}
           </select>

@@ -82,7 +82,7 @@ export function KeysPage() {
           <li key={k.id} class={`card key-card${k.revokedAt ? ' key-revoked' : ''}`}>
             <div class="project-card-head">
               <h2>
-                {k.name} <code class="prefix">{k.prefix}…</code>
+                {k.name} <code class="prefix">{k.prefix}</code>
               </h2>
               <span class={`badge ${k.revokedAt ? 'badge-quiet' : 'badge-good'}`}>
                 {k.revokedAt ? 'revoked' : k.id === viewer.apiKey.id ? 'this key' : 'active'}

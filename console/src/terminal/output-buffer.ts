@@ -23,7 +23,7 @@ export class OutputBuffer {
       text = `${RED}${text}${DEFAULT_FG}`;
     }
     if (event.stream !== 'SYSTEM') this.plain.push(event.data);
-    if (event.data.length > 0) this.atLineStart = text.endsWith('\n');
+    if (event.data.length > 0) this.atLineStart = event.stream === 'SYSTEM' || event.data.endsWith('\n');
     this.chunks.push(text);
     this.sink?.(text);
   }

@@ -4,6 +4,7 @@ import '@xterm/xterm/css/xterm.css';
 
 /** More than the 100,000 lines the console is measured with; older lines scroll out of the view. */
 export const SCROLLBACK_LINES = 150_000;
+const MAX_COLUMNS = 120;
 
 export interface TerminalHandle {
   write(text: string): void;
@@ -48,8 +49,13 @@ export function openTerminal(container: HTMLElement): TerminalHandle {
   term.loadAddon(fitAddon);
   term.open(container);
   term.write('\x1b[?25l');
+  // xterm keeps 12 bytes per cell of every line it holds: 120 columns keep 100,000 lines within
+  // about 140 MB. Wider output wraps.
   const fitToContainer = () => {
-    if (container.clientWidth > 0 && container.clientHeight > 0) fitAddon.fit();
+    if (container.clientWidth === 0 || container.clientHeight === 0) return;
+    const size = fitAddon.proposeDimensions();
+    if (size && Number.isFinite(size.cols) && Number.isFinite(size.rows))
+      term.resize(Math.max(20, Math.min(MAX_COLUMNS, size.cols)), Math.max(2, size.rows));
   };
   fitToContainer();
   const observer = new ResizeObserver(fitToContainer);
