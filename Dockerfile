@@ -6,7 +6,8 @@
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# Build: every dependency, TypeScript compiled to dist/, then development dependencies pruned.
+# Build: every dependency, TypeScript compiled to dist/, the web console built to console/dist/,
+# then development dependencies pruned.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 # The lock file first, so the dependency layer is reused while only sources change.
@@ -17,12 +18,14 @@ COPY scripts/copy-assets.mjs ./scripts/
 COPY bin ./bin
 COPY migrations ./migrations
 COPY src ./src
+COPY scripts/build-console.mjs ./scripts/
+COPY console ./console
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 # The runtime stage runs no commands, so its one writable folder is made here and copied over.
 RUN mkdir -p state/workspaces
 
-# Runtime: production dependencies, the compiled code (dist/src and dist/migrations) and the
-# launcher only. Files belong to root and are read-only to the process; it writes nothing but
+# Runtime: production dependencies, the compiled code (dist/src and dist/migrations), the built
+# console and the launcher only. Files belong to root and are read-only to the process; it writes nothing but
 # /var/lib/rdev (embedded database, local workspaces), which Kubernetes replaces with a volume.
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
@@ -34,6 +37,7 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/console/dist ./console/dist
 COPY --from=build /app/bin ./bin
 COPY --from=build --chown=10001:10001 /app/state /var/lib/rdev
 # Numeric, so Kubernetes can check runAsNonRoot without reading /etc/passwd.

@@ -43,6 +43,17 @@ export function App() {
       .finally(() => setChecking(false));
   }, []);
 
+  useEffect(
+    () =>
+      signedIn?.api.onRefused((error) => {
+        forgetKey();
+        signedIn.api.dispose();
+        setSignedIn(null);
+        setNotice(`Sign in again: ${error.message}`);
+      }),
+    [signedIn],
+  );
+
   const session = useMemo<Session | null>(() => {
     if (!signedIn) return null;
     return {

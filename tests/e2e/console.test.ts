@@ -244,6 +244,22 @@ describe('the web console in a browser', () => {
     await context.close();
   });
 
+  it('sends a key revoked while signed in back to the sign-in form', async () => {
+    const { key, id } = await app.createKey({
+      name: 'short-lived',
+      scopes: ['PROJECTS_READ', 'COMMANDS_READ'],
+    });
+    const { context, page } = await openPage(browser);
+    await signIn(page, app.url, key);
+    await page.getByRole('link', { name: 'demo', exact: true }).waitFor();
+    await app.gql(`mutation($id: ID!) { revokeApiKey(input: { id: $id }) { __typename } }`, { id });
+    await page.getByRole('link', { name: 'History' }).click();
+    await page.getByLabel('API key').waitFor();
+    await page.getByText(/Sign in again/).waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('rdev.apiKey'))).toBeNull();
+    await context.close();
+  });
+
   it('passes axe on every page at a laptop’s and a phone’s size, with screenshots for review', async () => {
     const finished = await app.runShell({ script: 'for i in 1 2 3; do echo "step $i"; done; echo warn >&2' });
     await app.waitForEnd(finished.id);

@@ -190,6 +190,16 @@ describe('Dockerfile, replayed', () => {
     expect(info.status).toBe(200);
   });
 
+  it('serves the web console, built in the image', async () => {
+    expect(existsSync(join(image.root, image.workdir, 'console/dist/index.html'))).toBe(true);
+    const page = await fetch(`${url}/console`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    const script = /src="(\/console\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script, html).toBeDefined();
+    expect((await fetch(`${url}${script}`)).status).toBe(200);
+  });
+
   it('exits 0 on SIGTERM', async () => {
     const exited = new Promise<number | null>((resolve) => server!.once('exit', (code) => resolve(code)));
     server!.kill('SIGTERM');

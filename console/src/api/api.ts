@@ -101,6 +101,11 @@ export class Api {
     return this.transport.onState(listener);
   }
 
+  /** rdev stopped accepting the key (revoked or expired while signed in). */
+  onRefused(listener: (error: ApiError) => void): () => void {
+    return this.transport.onRefused(listener);
+  }
+
   async viewer(): Promise<{ viewer: Viewer; server: ServerInfo }> {
     const data = await this.transport.request<{ viewer: Viewer; serverInfo: ServerInfo }>(
       `query Viewer { viewer { scopes projectNames clientIp apiKey { id name prefix expiresAt } }

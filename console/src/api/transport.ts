@@ -37,6 +37,7 @@ const PONG_WITHIN_MS = 5_000;
 export class Transport {
   private readonly ws: Client;
   private readonly listeners = new Set<(state: ConnectionState) => void>();
+  private readonly refusedListeners = new Set<(error: ApiError) => void>();
   private readonly wakers = new Set<() => void>();
   private state: ConnectionState = 'idle';
   private active = 0;
@@ -118,7 +119,7 @@ export class Transport {
       throw new ApiError('BAD_RESPONSE', `rdev answered ${response.status} without a GraphQL body.`);
     }
     const first = body.errors?.[0];
-    if (first) throw new ApiError(first.extensions?.code ?? 'ERROR', first.message);
+    if (first) throw this.refusedIfSo(new ApiError(first.extensions?.code ?? 'ERROR', first.message));
     if (body.data === undefined) throw new ApiError('BAD_RESPONSE', 'rdev answered without data.');
     return body.data;
   }
@@ -159,7 +160,7 @@ export class Transport {
             const fatal = fatalError(error);
             if (fatal) {
               stop();
-              handlers.failed?.(fatal);
+              handlers.failed?.(this.refusedIfSo(fatal));
               return;
             }
             void this.backoff(attempt++).then(start);
@@ -181,6 +182,17 @@ export class Transport {
     };
     start();
     return stop;
+  }
+
+  /** Called when rdev no longer accepts the key (revoked, expired): signing in again is the way on. */
+  onRefused(listener: (error: ApiError) => void): () => void {
+    this.refusedListeners.add(listener);
+    return () => this.refusedListeners.delete(listener);
+  }
+
+  private refusedIfSo(error: ApiError): ApiError {
+    if (error.code === 'UNAUTHENTICATED') for (const listener of this.refusedListeners) listener(error);
+    return error;
   }
 
   onState(listener: (state: ConnectionState) => void): () => void {
@@ -225,10 +237,7 @@ function fatalError(error: unknown): ApiError | null {
   if (error && typeof error === 'object' && 'code' in error && typeof error.code === 'number') {
     if (FATAL_CLOSE.has(error.code)) {
       const reason = 'reason' in error && typeof error.reason === 'string' ? error.reason : '';
-      return new ApiError(
-        error.code === 4403 ? 'FORBIDDEN' : 'UNAUTHENTICATED',
-        reason || 'The API key was refused: sign in again.',
-      );
+      return new ApiError('UNAUTHENTICATED', reason || 'The API key was refused: sign in again.');
     }
   }
   return null;
