@@ -12,21 +12,23 @@ FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 # The lock file first, so the dependency layer is reused while only sources change.
 COPY package.json package-lock.json ./
+# `npm ci` runs the console's build script (prepare), which finds no console sources yet and skips it; `npm run build` builds it below.
+COPY scripts/build-console.mjs ./scripts/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts/copy-assets.mjs ./scripts/
 COPY bin ./bin
 COPY migrations ./migrations
 COPY src ./src
-COPY scripts/build-console.mjs ./scripts/
 COPY console ./console
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 # The runtime stage runs no commands, so its one writable folder is made here and copied over.
 RUN mkdir -p state/workspaces
 
 # Runtime: production dependencies, the compiled code (dist/src and dist/migrations), the built
-# console and the launcher only. Files belong to root and are read-only to the process; it writes nothing but
-# /var/lib/rdev (embedded database, local workspaces), which Kubernetes replaces with a volume.
+# console and the launcher only. Files belong to root and are read-only to the process; it writes
+# nothing but /var/lib/rdev (embedded database, local workspaces), which Kubernetes replaces with a
+# volume.
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
