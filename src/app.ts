@@ -651,7 +651,7 @@ function createWebhooks(
       maxRetryAfterMs: config.webhooks.maxRetryAfterMs,
     },
     disableAfterMs: config.webhooks.disableAfterMs,
-    attemptDeadlineMs: config.webhooks.attemptDeadlineMs,
+    claimLeaseMs: config.commands.leaseMs,
   });
   const worker = config.webhooks.worker
     ? new WebhookDeliveryWorker({

@@ -367,7 +367,7 @@ export const CONFIG_VARIABLES = {
   RDEV_LEASE_TTL_MS: {
     schema: int(1000, 600_000),
     default: '15000',
-    doc: "How long a replica's claim on a running command lasts without renewal; after it another replica adopts the command.",
+    doc: "How long a replica's claim on a running command, or on a webhook delivery it is sending, lasts without renewal; after it another replica adopts the command or sends the delivery.",
   },
   RDEV_CLAUDE_WATCHDOG_SECONDS: {
     schema: int(0, 86_400),
