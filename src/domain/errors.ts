@@ -102,8 +102,11 @@ export class ConflictError extends DomainError {
 export class RateLimitedError extends DomainError {
   readonly retryAfterSeconds: number;
 
-  constructor(retryAfterSeconds: number) {
-    super('RATE_LIMITED', `Rate limit exceeded; retry after ${retryAfterSeconds} s.`, { retryAfterSeconds });
+  constructor(retryAfterSeconds: number, { message, ...details }: { message?: string; limit?: number } = {}) {
+    super('RATE_LIMITED', message ?? `Rate limit exceeded; retry after ${retryAfterSeconds} s.`, {
+      retryAfterSeconds,
+      ...details,
+    });
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }

@@ -136,7 +136,7 @@ describe('HTTP server', () => {
     });
     const values: unknown[] = [];
     for await (const result of client.iterate({
-      query: 'subscription { heartbeat(count: 3, intervalSeconds: 0) }',
+      query: 'subscription { heartbeat(count: 3, intervalSeconds: 1) }',
     })) {
       values.push(result.data);
     }
@@ -149,7 +149,7 @@ describe('HTTP server', () => {
     const client = createSseClient({ url: `${t.url}/graphql`, singleConnection: false });
     const values: unknown[] = [];
     for await (const result of client.iterate({
-      query: 'subscription { heartbeat(count: 2, intervalSeconds: 0) }',
+      query: 'subscription { heartbeat(count: 2, intervalSeconds: 1) }',
     })) {
       values.push(result.data);
     }
