@@ -183,10 +183,6 @@ export class AuthService {
         requestId: request.requestId,
       }),
     ]);
-    throw new UnauthenticatedError(
-      reason === 'malformed'
-        ? 'The API key is malformed: it must be the full "rdev_…" text as issued.'
-        : REFUSED,
-    );
+    throw new UnauthenticatedError(REFUSED);
   }
 }
