@@ -317,7 +317,7 @@ export const CONFIG_VARIABLES = {
   RDEV_AUTH_RECHECK_MS: {
     schema: int(500, 30_000),
     default: '5000',
-    doc: 'How often open subscriptions are checked against revocation and expiry of their key.',
+    doc: "How often every open stream is checked against its key's current state (revocation, expiry, scopes, projects, IP allow-list); changes made through the API reach the streams at once.",
   },
   RDEV_AUTH_FAILURES_PER_WINDOW: {
     schema: int(1, 1_000_000),

@@ -70,7 +70,9 @@ export class AuthService {
     if (!wellFormed) {
       // Refused from the text alone: nothing to look up, count or audit, so no I/O at all.
       this.deps.onFailure?.('malformed');
-      throw new UnauthenticatedError('The API key is malformed: it must be the full "rdev_…" text as issued.');
+      throw new UnauthenticatedError(
+        'The API key is malformed: it must be the full "rdev_…" text as issued.',
+      );
     }
     const digest = keyDigest(keyText);
     const now = this.deps.clock();
