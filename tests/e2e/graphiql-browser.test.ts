@@ -54,6 +54,7 @@ describe('GraphiQL in a real browser', () => {
   };
   /** The response pane's text; Monaco wraps long lines, so white space is dropped. */
   const response = async (page: Page) =>
+    // biome-ignore lint/performance/useDomNodeTextContent: the text as rendered is what a user reads
     (await page.locator('.graphiql-response').innerText()).replace(/\s+/g, '');
 
   it('runs a command and follows its output with the key in the headers pane', {
