@@ -42,8 +42,8 @@ for (const [i, seed] of seeds.entries()) {
   if (!passed) {
     // What the suite said was wrong: the failure and what was still wrong when it timed out.
     const output = `${run.stdout}\n${run.stderr}`.replace(/\x1b\[[0-9;]*m/g, '');
-    const from = output.indexOf('FAIL');
-    console.log(output.slice(from >= 0 ? from : -4000, (from >= 0 ? from : 0) + 4000).trimEnd());
+    const from = output.indexOf('Failed Tests');
+    console.log((from >= 0 ? output.slice(from, from + 6000) : output.slice(-6000)).trimEnd());
   }
 }
 const failed = results.filter((r) => !r.passed);
