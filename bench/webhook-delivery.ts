@@ -123,7 +123,7 @@ const worker = new WebhookDeliveryWorker({
     clock: () => new Date(),
     retry: { scheduleMs: DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS, jitter: 0.2, maxRetryAfterMs: 3_600_000 },
     disableAfterMs: 5 * 24 * 3_600_000,
-    attemptDeadlineMs: 30_000,
+    claimLeaseMs: 15_000,
   }),
   logger: createLogger({ level: 'silent' }),
   metrics: new AppMetrics(),

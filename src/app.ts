@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { migrations } from '../migrations/index.js';
 import { AesGcmSecretBox } from './adapters/crypto/aes-gcm-secret-box.js';
@@ -23,17 +22,16 @@ import { PostgresUnitOfWork } from './adapters/postgres/postgres-unit-of-work.js
 import { QueryInstrumentation } from './adapters/postgres/query-instrumentation.js';
 import { SupervisorRuntime } from './adapters/supervisor/supervisor-runtime.js';
 import type { Config } from './config.js';
-import { DomainError } from './domain/errors.js';
 import { systemPrincipal } from './domain/principal.js';
 import { WEBHOOK_RESPONSE_EXCERPT_BYTES } from './domain/webhook.js';
+import { useAuthentication } from './graphql/auth-plugin.js';
 import type { GraphQLContext } from './graphql/context.js';
+import { useLiveStreams } from './graphql/live-stream-plugin.js';
 import { useRateLimit } from './graphql/rate-limit-plugin.js';
 import { schema } from './graphql/schema.js';
-import { LiveSubscriptions } from './graphql/subscription-guard.js';
 import { createRdevYoga, type RdevYoga } from './graphql/yoga.js';
 import { ClientIpResolver } from './http/client-ip.js';
 import { createConsoleRoutes } from './http/console-routes.js';
-import { extractKeyFromConnectionParams, extractKeyText } from './http/credentials.js';
 import { attachGraphQLWs, type GraphQLWsServer } from './http/graphql-ws-server.js';
 import { createHttpServer, type ReadinessReport } from './http/http-server.js';
 import { createLegacyRoutes } from './http/legacy-routes.js';
@@ -51,11 +49,14 @@ import type { WorkspaceFiles } from './ports/workspace-files.js';
 import type { WorkspaceRuntime } from './ports/workspace-runtime.js';
 import { ApiKeyService } from './services/api-key-service.js';
 import { AuditService } from './services/audit-service.js';
+import { AuthFailureLimit } from './services/auth-failure-limit.js';
 import { AuthService } from './services/auth-service.js';
 import { ClaudeConfigService } from './services/claude-config-service.js';
 import { systemClock } from './services/clock.js';
 import { CommandExecutor } from './services/command-executor.js';
 import { CommandService } from './services/command-service.js';
+import { DenialAudit } from './services/denial-audit.js';
+import { LiveStreams } from './services/live-streams.js';
 import { ProjectCatalog } from './services/project-catalog.js';
 import { ProjectService } from './services/project-service.js';
 import { ProjectWebhookPublisher } from './services/project-webhook-publisher.js';
@@ -65,8 +66,9 @@ import type { Services } from './services/services.js';
 import { WebhookDeliveryService } from './services/webhook-delivery-service.js';
 import { WebhookService } from './services/webhook-service.js';
 import { VERSION } from './version.js';
+import { AuditRetentionWorker } from './workers/audit-retention-worker.js';
 import { CommandDispatcher } from './workers/command-dispatcher.js';
-import { CredentialSweeper } from './workers/credential-sweeper.js';
+import { LiveStreamSweeper } from './workers/live-stream-sweeper.js';
 import { WebhookDeliveryWorker } from './workers/webhook-delivery-worker.js';
 
 export interface AppOverrides {
@@ -89,7 +91,10 @@ export interface App {
   readonly yoga: RdevYoga;
   /** The admin key generated on first start of an empty database, to print once; otherwise null. */
   readonly bootstrapAdminKey: string | null;
-  /** Ends subscriptions of revoked or expired keys now (it also runs periodically). */
+  /**
+   * Checks every open stream against its key now and ends those it no longer allows (this also
+   * runs periodically, and for a key at once when it changes); returns how many ended.
+   */
   sweepCredentials(): Promise<number>;
   /** Listens on the configured host and port (0 picks one); resolves with the base URL. */
   start(): Promise<{ url: string; port: number }>;
@@ -161,16 +166,6 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const unitOfWork = new PostgresUnitOfWork(db, createPostgresStores);
   const stores = createPostgresStores(db);
 
-  const auth = new AuthService({
-    store: stores.apiKeys,
-    audit: stores.audit,
-    clock: systemClock,
-    cacheTtlMs: config.auth.cacheTtlMs,
-    cacheMaxEntries: config.auth.cacheMaxKeys,
-    touchIntervalMs: config.auth.touchIntervalMs,
-    onFailure: (reason) => metrics.authFailures.inc({ reason }),
-    onBackgroundError: (error) => logger.warn({ err: error }, 'could not record key use'),
-  });
   const projectRuntime = await createProjectSource(config, logger, metrics, tracing);
   const projectCatalog = new ProjectCatalog({
     source: projectRuntime.source,
@@ -227,6 +222,33 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       logger.warn({ err: error }, `rate-limit store failed; failing ${config.rateLimits.failurePolicy}`);
     },
     onLimited: (subject) => metrics.rateLimited.inc({ subject }),
+  });
+  const denials = new DenialAudit({
+    audit: stores.audit,
+    clock: systemClock,
+    windowMs: config.rateLimits.windowSeconds * 1000,
+    onError: (error) => logger.warn({ err: error }, 'could not record a refused API key'),
+  });
+  const auth = new AuthService({
+    store: stores.apiKeys,
+    clock: systemClock,
+    cacheTtlMs: config.auth.cacheTtlMs,
+    cacheMaxEntries: config.auth.cacheMaxKeys,
+    touchIntervalMs: config.auth.touchIntervalMs,
+    denials,
+    failureLimit: new AuthFailureLimit({
+      limiter: rateLimiter,
+      clock: systemClock,
+      perWindow: config.auth.failuresPerWindow,
+    }),
+    onFailure: (reason) => metrics.authFailures.inc({ reason }),
+    onBackgroundError: (error) => logger.warn({ err: error }, 'could not record key use'),
+  });
+  const liveStreams = new LiveStreams({
+    current: (digest, request) => auth.current(digest, request),
+    maxPerKey: config.rateLimits.maxSubscriptionsPerKey,
+    maxAnonymousPerIp: config.rateLimits.maxSubscriptionsPerAnonymousIp,
+    onCheckFailed: (error) => logger.warn({ err: error }, 'could not check an open stream against its key'),
   });
   const commandService = new CommandService({
     store: stores.commands,
@@ -296,7 +318,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       clock: systemClock,
       rotationGraceDefaultSeconds: config.auth.rotationGraceSeconds,
       rotationGraceMaxSeconds: config.auth.rotationGraceMaxSeconds,
-      onKeyChanged: (keyId) => auth.invalidateKey(keyId),
+      // Forgotten here at once; other replicas (and this one's open streams) hear it on the bus.
+      onKeyChanged: (keyId) => {
+        auth.invalidateKey(keyId);
+        bus
+          .publish('api_key_changed', keyId)
+          .catch((error) => logger.warn({ err: error }, 'could not announce an API key change'));
+      },
     }),
     audit: new AuditService(stores.audit),
     claudeConfig: new ClaudeConfigService({
@@ -310,7 +338,6 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     webhooks: webhooks.service,
   };
   const bootstrap = await services.apiKeys.bootstrap(config.bootstrapAdminKey);
-  const liveSubscriptions = new LiveSubscriptions();
 
   const clientIp = new ClientIpResolver(config.trustedProxies);
   const buildContext = async (
@@ -332,7 +359,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     buildContext,
     tracing: { tracer: tracing.tracer, documentMaxBytes: tracing.graphqlDocumentMaxBytes },
     translateError: databaseUnavailable,
-    plugins: [useRateLimit(rateLimiter), liveSubscriptions.plugin(config.rateLimits.maxSubscriptionsPerKey)],
+    authentication: useAuthentication({
+      authenticate: (request) => auth.authenticateRequest(request),
+      translateError: databaseUnavailable,
+    }),
+    plugins: [useRateLimit(rateLimiter), useLiveStreams(liveStreams)],
   });
 
   let draining = false;
@@ -367,16 +398,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     return { ready: !draining && Object.values(checks).every((v) => v === 'ok'), checks };
   };
 
-  const authenticateText = (text: string | null, ip: string, requestId: string) =>
-    text === null ? Promise.resolve(null) : auth.authenticate(text, { clientIp: ip, requestId });
   const legacyRoutes = createLegacyRoutes({
     commands: commandService,
     metrics,
     logger,
     maxBodyBytes: config.maxBodyBytes,
     keepAliveMs: config.streams.keepAliveMs,
-    trackStream: (principal, end) =>
-      principal?.kind === 'key' ? liveSubscriptions.track(principal, end) : () => undefined,
+    streams: liveStreams,
   });
   const httpServer = createHttpServer({
     yoga,
@@ -396,7 +424,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         1,
       ),
     authenticate: (req, url, ip, requestId) =>
-      authenticateText(extractKeyText(req.headers, url), ip, requestId),
+      auth.authenticateRequest({ fields: req.headers, query: url.searchParams, clientIp: ip, requestId }),
   });
   const ws: GraphQLWsServer = attachGraphQLWs({
     keepAliveMs: config.streams.keepAliveMs,
@@ -407,22 +435,22 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     logger,
     metrics,
     clientIp,
-    authenticate: async (params, ip) => {
-      try {
-        return await authenticateText(extractKeyFromConnectionParams(params), ip, randomUUID());
-      } catch (error) {
-        if (error instanceof DomainError) return false;
-        throw error;
-      }
-    },
+    authenticate: (request) => auth.authenticateRequest(request),
+    streams: liveStreams,
+    translateError: databaseUnavailable,
   });
-  const sweeper = new CredentialSweeper({
-    auth,
-    live: liveSubscriptions,
+  const sweeper = new LiveStreamSweeper({
+    streams: liveStreams,
+    forgetKey: (keyId) => auth.invalidateKey(keyId),
+    bus,
     logger,
     intervalMs: config.auth.recheckMs,
-    closeConnections: (ids) =>
-      ws.closeForCredentials(ids, 4403, 'Forbidden: the API key was revoked or has expired'),
+  });
+  const auditRetention = new AuditRetentionWorker({
+    audit: services.audit,
+    clock: systemClock,
+    retentionDays: config.auditRetentionDays,
+    logger,
   });
 
   let stopping: Promise<void> | null = null;
@@ -439,6 +467,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     start: () =>
       new Promise((resolve, reject) => {
         sweeper.start();
+        auditRetention.start();
         void dispatcher.start();
         webhooks.worker?.start();
         httpServer.once('error', reject);
@@ -460,6 +489,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         // recorded as failed, so another replica retries it.
         const webhooksStopped = webhooks.stop(graceOver);
         await sweeper.stop();
+        await auditRetention.stop();
         // Leases are handed back so another replica (or the next start) adopts running commands.
         const commandsStopped = dispatcher.stop();
         const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
@@ -484,6 +514,8 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         await webhooksStopped;
         await commandsStopped;
         await pgBus?.close();
+        // Refusals counted since the last audit row are written before the database closes.
+        await denials.flush();
         stopQueryErrors();
         if (ownsDatabase) await database.close();
         // Spans still buffered go out before the process exits.
@@ -652,7 +684,7 @@ function createWebhooks(
       maxRetryAfterMs: config.webhooks.maxRetryAfterMs,
     },
     disableAfterMs: config.webhooks.disableAfterMs,
-    attemptDeadlineMs: config.webhooks.attemptDeadlineMs,
+    claimLeaseMs: config.commands.leaseMs,
   });
   const worker = config.webhooks.worker
     ? new WebhookDeliveryWorker({

@@ -317,7 +317,12 @@ export const CONFIG_VARIABLES = {
   RDEV_AUTH_RECHECK_MS: {
     schema: int(500, 30_000),
     default: '5000',
-    doc: 'How often open subscriptions are checked against revocation and expiry of their key.',
+    doc: "How often every open stream is checked against its key's current state (revocation, expiry, scopes, projects, IP allow-list); changes made through the API reach the streams at once.",
+  },
+  RDEV_AUTH_FAILURES_PER_WINDOW: {
+    schema: int(1, 1_000_000),
+    default: '30',
+    doc: 'Failed authentications allowed per rate-limit window from one client IP, and with one key prefix; past it, requests carrying a key from that IP (or with that prefix) get 429 RATE_LIMITED without a lookup until the window moves on.',
   },
   RDEV_KEY_TOUCH_INTERVAL_MS: {
     schema: int(1000, 3_600_000),
@@ -367,7 +372,7 @@ export const CONFIG_VARIABLES = {
   RDEV_LEASE_TTL_MS: {
     schema: int(1000, 600_000),
     default: '15000',
-    doc: "How long a replica's claim on a running command lasts without renewal; after it another replica adopts the command.",
+    doc: "How long a replica's claim on a running command, or on a webhook delivery it is sending, lasts without renewal; after it another replica adopts the command or sends the delivery.",
   },
   RDEV_CLAUDE_WATCHDOG_SECONDS: {
     schema: int(0, 86_400),
@@ -443,6 +448,16 @@ export const CONFIG_VARIABLES = {
     schema: int(1, 100_000),
     default: '500',
     doc: 'Open subscriptions one API key may hold on one replica, over all transports.',
+  },
+  RDEV_MAX_SUBSCRIPTIONS_PER_ANONYMOUS_IP: {
+    schema: int(1, 100_000),
+    default: '10',
+    doc: 'Open subscriptions without an API key (only `heartbeat` needs none) one client IP may hold on one replica, over all transports.',
+  },
+  RDEV_AUDIT_RETENTION_DAYS: {
+    schema: int(0, 36_500),
+    default: '365',
+    doc: 'Audit rows older than this many days are deleted; 0 keeps them for ever. The database refuses to delete a row younger than a day, and never changes one.',
   },
   OTEL_SDK_DISABLED: {
     schema: bool,
@@ -600,6 +615,7 @@ export interface Config {
     failurePolicy: 'open' | 'closed';
     maxSubscriptionsPerConnection: number;
     maxSubscriptionsPerKey: number;
+    maxSubscriptionsPerAnonymousIp: number;
   };
   /** OpenTelemetry tracing, from the standard `OTEL_*` variables. */
   tracing: TracingSettings;
@@ -610,7 +626,9 @@ export interface Config {
     touchIntervalMs: number;
     rotationGraceSeconds: number;
     rotationGraceMaxSeconds: number;
+    failuresPerWindow: number;
   };
+  auditRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -745,6 +763,7 @@ export function loadConfig(
       failurePolicy: v.RDEV_RATE_LIMIT_FAILURE_POLICY,
       maxSubscriptionsPerConnection: v.RDEV_MAX_SUBSCRIPTIONS_PER_CONNECTION,
       maxSubscriptionsPerKey: v.RDEV_MAX_SUBSCRIPTIONS_PER_KEY,
+      maxSubscriptionsPerAnonymousIp: v.RDEV_MAX_SUBSCRIPTIONS_PER_ANONYMOUS_IP,
     },
     tracing: {
       disabled: v.OTEL_SDK_DISABLED || v.OTEL_TRACES_EXPORTER === 'none',
@@ -769,6 +788,8 @@ export function loadConfig(
       touchIntervalMs: v.RDEV_KEY_TOUCH_INTERVAL_MS,
       rotationGraceSeconds: v.RDEV_KEY_ROTATION_GRACE_SECONDS,
       rotationGraceMaxSeconds: v.RDEV_KEY_ROTATION_GRACE_MAX_SECONDS,
+      failuresPerWindow: v.RDEV_AUTH_FAILURES_PER_WINDOW,
     },
+    auditRetentionDays: v.RDEV_AUDIT_RETENTION_DAYS,
   };
 }

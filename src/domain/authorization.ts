@@ -1,6 +1,6 @@
 import { ForbiddenError, NotFoundError, UnauthenticatedError } from './errors.js';
-import type { Principal } from './principal.js';
-import { hasScope, type Scope } from './scopes.js';
+import type { KeyPrincipal, Principal } from './principal.js';
+import { hasScope, SCOPES, type Scope } from './scopes.js';
 
 /**
  * The checks every service runs first. The system principal (background workers) may do
@@ -32,4 +32,15 @@ export function requireProjectAccess(principal: Principal, name: string): void {
 /** Project names visible to the principal, or `null` for all. */
 export function visibleProjects(principal: Principal): readonly string[] | null {
   return principal.kind === 'system' ? null : principal.projectNames;
+}
+
+/**
+ * True when `after` may do less than `before`: a scope or a project it no longer holds. Streams
+ * opened under `before` must then be authorised again; a key that only gained powers keeps them.
+ */
+export function grantsNarrowed(before: KeyPrincipal, after: KeyPrincipal): boolean {
+  if (SCOPES.some((s) => hasScope(before.scopes, s) && !hasScope(after.scopes, s))) return true;
+  if (after.projectNames === null) return false;
+  if (before.projectNames === null) return true;
+  return before.projectNames.some((p) => !after.projectNames!.includes(p));
 }

@@ -6,11 +6,12 @@
 export const ERROR_CODES = {
   UNAUTHENTICATED: {
     httpStatus: 401,
-    meaning: 'No API key, or the key is malformed, unknown, revoked or expired.',
+    meaning:
+      "No API key, or the key is malformed, unknown, revoked, expired or not allowed from the client's address (one answer for all, so a refusal never confirms a key).",
   },
   FORBIDDEN: {
     httpStatus: 403,
-    meaning: 'The key lacks a scope or project grant, or the client IP is not allowed.',
+    meaning: 'The key lacks a scope or project grant, or no longer allows an open stream.',
   },
   NOT_FOUND: { httpStatus: 404, meaning: 'The object does not exist or the key may not see it.' },
   VALIDATION_FAILED: {
@@ -23,7 +24,8 @@ export const ERROR_CODES = {
   },
   RATE_LIMITED: {
     httpStatus: 429,
-    meaning: 'Too many requests; retry after `extensions.retryAfterSeconds`.',
+    meaning:
+      'Too many requests, failed keys from one address, or open subscriptions; retry after `extensions.retryAfterSeconds`.',
   },
   COMMAND_NOT_ALLOWED: { httpStatus: 403, meaning: "The project's policy does not allow this command type." },
   PRECONDITION_FAILED: {
@@ -102,8 +104,11 @@ export class ConflictError extends DomainError {
 export class RateLimitedError extends DomainError {
   readonly retryAfterSeconds: number;
 
-  constructor(retryAfterSeconds: number) {
-    super('RATE_LIMITED', `Rate limit exceeded; retry after ${retryAfterSeconds} s.`, { retryAfterSeconds });
+  constructor(retryAfterSeconds: number, { message, ...details }: { message?: string; limit?: number } = {}) {
+    super('RATE_LIMITED', message ?? `Rate limit exceeded; retry after ${retryAfterSeconds} s.`, {
+      retryAfterSeconds,
+      ...details,
+    });
     this.retryAfterSeconds = retryAfterSeconds;
   }
 }

@@ -1,6 +1,6 @@
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import type { GraphQLError, GraphQLSchema } from 'graphql';
+import { type GraphQLError, type GraphQLSchema, NoSchemaIntrospectionCustomRule } from 'graphql';
 import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { DomainError } from '../domain/errors.js';
 import type { Principal } from '../domain/principal.js';
@@ -13,7 +13,10 @@ import { useOperationMetrics } from './metrics-plugin.js';
 import { type OperationTracingOptions, useOperationTracing } from './tracing-plugin.js';
 
 export interface ServerContext {
-  /** Filled by the HTTP edge (or graphql-ws): the client address, request id and caller. */
+  /**
+   * The client address and request id come from the HTTP edge (or graphql-ws); the caller is
+   * set by the authentication plugin (graphql-ws sets it per operation).
+   */
   clientIp: string;
   requestId: string;
   principal: Principal | null;
@@ -27,6 +30,8 @@ export interface YogaOptions {
   limits: { maxDepth: number; maxAliases: number; maxDirectives: number; maxTokens: number; maxCost: number };
   /** Turns a request into a context: authenticates and attaches services. */
   buildContext(request: Request, server: ServerContext): Promise<GraphQLContext>;
+  /** Runs first, before CSRF checks and parsing: turns each request's key into its caller. */
+  authentication: Plugin<object, ServerContext>;
   plugins?: Plugin[];
   /** One span per operation (see `useOperationTracing`); none when absent. */
   tracing?: OperationTracingOptions;
@@ -84,16 +89,31 @@ export function createRdevYoga(options: YogaOptions): RdevYoga {
     context: async ({ request, ...server }) =>
       options.buildContext(request, server as unknown as ServerContext) as unknown as Promise<GraphQLContext>,
     plugins: [
+      options.authentication,
       // Keys travel in headers, so a cross-site form post cannot carry one; this also stops
       // simple GETs and form posts from other origins on the unauthenticated fields.
       useCSRFPrevention({
         requestHeaders: ['x-graphql-csrf', 'authorization', 'x-api-key', 'graphql-require-preflight'],
       }),
       ...armor.plugins,
+      ...(options.production ? [useIntrospectionWithKeysOnly()] : []),
       useCommandOutputPlan(),
       ...(options.tracing ? [useOperationTracing(options.tracing)] : []),
       useOperationMetrics(options.metrics),
       ...(options.plugins ?? []),
     ],
   });
+}
+
+/**
+ * In production the schema is not introspected without a key: GraphiQL, which needs it, is a
+ * development tool there is none of in production, and the schema is published anyway
+ * (`schema/schema.graphql`) for tools that want it. With any valid key introspection works.
+ */
+function useIntrospectionWithKeysOnly(): Plugin {
+  return {
+    onValidate: ({ context, addValidationRule }) => {
+      if (!(context as Partial<ServerContext>).principal) addValidationRule(NoSchemaIntrospectionCustomRule);
+    },
+  };
 }

@@ -11,6 +11,8 @@ export interface WsExtra {
   readonly socket: WebSocket;
   readonly remoteAddress: string | undefined;
   readonly forwardedFor: string | string[] | undefined;
+  /** The query string of the upgrade request's URL: a key found there is refused. */
+  readonly search: string;
 }
 
 /**
@@ -113,6 +115,7 @@ export function bindGraphQLWs<E extends Record<PropertyKey, unknown>>(
         socket,
         remoteAddress: request.socket.remoteAddress,
         forwardedFor: request.headers['x-forwarded-for'],
+        search: new URL(request.url ?? '/', 'http://localhost').search,
       } as WsExtra & Partial<E>,
     );
 

@@ -14,6 +14,7 @@ import {
 import { DomainError, RateLimitedError } from '../domain/errors.js';
 import type { Principal } from '../domain/principal.js';
 import type { RateLimitDecision } from '../domain/rate-limit.js';
+import { graphqlErrorResponse } from '../graphql/error-response.js';
 import type { RdevYoga } from '../graphql/yoga.js';
 import { withRequestId } from '../observability/log-context.js';
 import type { Logger } from '../observability/logger.js';
@@ -52,7 +53,7 @@ export interface HttpServerOptions {
   readiness(): Promise<ReadinessReport>;
   /** Rate limit for the legacy REST routes (GraphQL operations are limited by a Yoga plugin). */
   rateLimit?(principal: Principal | null, clientIp: string): Promise<RateLimitDecision>;
-  /** Resolves the caller of a request; throws UNAUTHENTICATED/FORBIDDEN for a bad key. */
+  /** Resolves the caller of a legacy route's request; throws UNAUTHENTICATED for a bad key. */
   authenticate(
     req: IncomingMessage,
     url: URL,
@@ -193,27 +194,15 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         res.end(text);
         return;
       }
-      const isApi = url.pathname === '/graphql' || url.pathname.startsWith('/api/');
+      // The legacy routes; GraphQL authenticates inside yoga, on the same path.
       let principal: Principal | null = null;
-      if (isApi) {
-        try {
-          principal = await options.authenticate(req, url, clientIp, requestId);
-        } catch (error) {
-          if (url.pathname === '/graphql' && error instanceof DomainError) {
-            return sendJson(
-              res,
-              error.httpStatus,
-              { errors: [{ message: error.message, extensions: { code: error.code } }] },
-              error.code === 'UNAUTHENTICATED' ? { 'www-authenticate': 'Bearer realm="rdev"' } : {},
-            );
-          }
-          throw error;
+      if (url.pathname.startsWith('/api/')) {
+        principal = await options.authenticate(req, url, clientIp, requestId);
+        if (options.rateLimit) {
+          const decision = await options.rateLimit(principal, clientIp);
+          for (const [name, value] of Object.entries(rateLimitHeaders(decision))) res.setHeader(name, value);
+          if (!decision.allowed) throw new RateLimitedError(decision.resetSeconds);
         }
-      }
-      if (url.pathname.startsWith('/api/') && options.rateLimit) {
-        const decision = await options.rateLimit(principal, clientIp);
-        for (const [name, value] of Object.entries(rateLimitHeaders(decision))) res.setHeader(name, value);
-        if (!decision.allowed) throw new RateLimitedError(decision.resetSeconds);
       }
       for (const route of options.routes ?? []) {
         if (await route({ req, res, url, requestId, clientIp, principal })) return;
@@ -224,7 +213,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
           method === 'GET' || method === 'HEAD' ? undefined : await readBody(req, options.maxBodyBytes);
         const request = toYogaRequest(yoga, req, res, url, body);
         // Not `yoga.fetch`, which would make the request's abort signal at once to race against it.
-        const response = await yoga.handleRequest(request, { clientIp, requestId, principal });
+        const response = await yoga.handleRequest(request, { clientIp, requestId, principal: null });
         const kind = streamKind(response);
         if (kind === null) {
           await sendWholeResponse(res, response);
@@ -251,9 +240,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       if (!(error instanceof DomainError))
         logger.error({ err: error, requestId }, 'unhandled error in HTTP handler');
       if (url.pathname === '/graphql' && error instanceof DomainError && !res.headersSent) {
-        return sendJson(res, error.httpStatus, {
-          errors: [{ message: error.message, extensions: { code: error.code } }],
-        });
+        const { status, headers, body } = graphqlErrorResponse(error);
+        return sendJson(res, status, body, headers);
       }
       sendError(res, error);
     }

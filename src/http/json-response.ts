@@ -22,6 +22,12 @@ export function sendJson(
 }
 
 /** REST error body: `{"error": {"code", "message"}}` with the code's HTTP status. */
+export function restErrorBody(error: DomainError): { error: Record<string, unknown> } {
+  const { issues } = error.details as { issues?: unknown };
+  return { error: { code: error.code, message: error.message, ...(issues ? { issues } : {}) } };
+}
+
+/** Sends {@link restErrorBody} with the code's status and headers; anything else is a masked 500. */
 export function sendError(res: ServerResponse, error: unknown, headers: Record<string, string> = {}) {
   if (res.headersSent) {
     res.destroy();
@@ -30,13 +36,8 @@ export function sendError(res: ServerResponse, error: unknown, headers: Record<s
   if (error instanceof DomainError) {
     const extra: Record<string, string> = { ...headers };
     if (error.code === 'RATE_LIMITED') extra['retry-after'] = String(error.details.retryAfterSeconds ?? 1);
-    const { issues } = error.details as { issues?: unknown };
-    sendJson(
-      res,
-      error.httpStatus,
-      { error: { code: error.code, message: error.message, ...(issues ? { issues } : {}) } },
-      extra,
-    );
+    if (error.code === 'UNAUTHENTICATED') extra['www-authenticate'] = 'Bearer realm="rdev"';
+    sendJson(res, error.httpStatus, restErrorBody(error), extra);
     return;
   }
   sendJson(res, 500, { error: { code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected error.' } }, headers);

@@ -1,13 +1,13 @@
 import type { ServerResponse } from 'node:http';
 import { type Command, isTerminal, type OutputEvent } from '../domain/command.js';
 import { DomainError, NotFoundError, ValidationError } from '../domain/errors.js';
-import type { Principal } from '../domain/principal.js';
 import type { Logger } from '../observability/logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
 import type { CommandService, RunClaudeInput, RunShellInput } from '../services/command-service.js';
+import type { LiveStreams } from '../services/live-streams.js';
 import { readBody } from './fetch-bridge.js';
 import type { RequestInfo, RouteHandler } from './http-server.js';
-import { sendError, sendJson } from './json-response.js';
+import { restErrorBody, sendError, sendJson } from './json-response.js';
 import { type SseEvent, SseStream } from './sse-stream.js';
 
 export interface LegacyRoutesDeps {
@@ -17,11 +17,8 @@ export interface LegacyRoutesDeps {
   maxBodyBytes: number;
   /** Interval of the SSE keep-alive comment. */
   keepAliveMs: number;
-  /**
-   * Registers an open stream under the key that opened it, so revoking or expiring the key ends
-   * it; returns the function that unregisters it.
-   */
-  trackStream(principal: Principal | null, end: () => void): () => void;
+  /** The registry of live streams: caps, and ending a stream whose key no longer allows it. */
+  streams: LiveStreams;
 }
 
 export interface LegacyRoutes {
@@ -85,13 +82,7 @@ export function createLegacyRoutes(deps: LegacyRoutesDeps): LegacyRoutes {
       if (!(error instanceof DomainError)) {
         deps.logger.error({ err: error, requestId: info.requestId }, 'legacy route failed');
       }
-      sendError(
-        res,
-        error,
-        error instanceof DomainError && error.code === 'UNAUTHENTICATED'
-          ? { 'www-authenticate': 'Bearer realm="rdev"' }
-          : {},
-      );
+      sendError(res, error);
       return true;
     }
   };
@@ -126,16 +117,33 @@ export function createLegacyRoutes(deps: LegacyRoutesDeps): LegacyRoutes {
       return;
     }
     const controller = new AbortController();
-    const pages = await deps.commands.followOutputPages(principal, id, after, controller.signal);
     const sse = new SseStream(res, { keepAliveMs: deps.keepAliveMs });
     const close = () => {
       controller.abort();
       sse.end();
     };
+    // Registered before anything is sent, so a refusal (a cap) is still a JSON answer. Ended, an
+    // EventSource reconnects and its key's refusal (401 or 403) stops it.
+    const untrack = deps.streams.open({
+      kind: 'subscription',
+      principal: principal?.kind === 'key' ? principal : null,
+      clientIp: info.clientIp,
+      recheck: async (now) => {
+        if (!(await deps.commands.get(now, id))) throw new NotFoundError('Command', id);
+      },
+      end: (error) => {
+        void sse.send([{ event: 'error', data: JSON.stringify(restErrorBody(error)) }]).finally(close);
+      },
+    });
+    let pages: AsyncIterableIterator<readonly OutputEvent[]>;
+    try {
+      pages = await deps.commands.followOutputPages(principal, id, after, controller.signal);
+    } catch (error) {
+      untrack();
+      throw error;
+    }
     streams.add(close);
     res.once('close', close);
-    // Ended, an EventSource reconnects, is answered 401 UNAUTHENTICATED and stops.
-    const untrack = deps.trackStream(principal, close);
     deps.metrics.activeSubscriptions.inc({ transport: 'legacy-sse' });
     try {
       sse.open();

@@ -146,7 +146,7 @@ export class AppMetrics {
 
   readonly rateLimited = new Counter({
     name: 'rdev_rate_limited_requests_total',
-    help: 'Requests refused by the rate limiter, by subject (key or ip).',
+    help: 'Requests refused by the rate limiter, by subject (key or ip), and failed authentications past their budget (auth_failure).',
     labelNames: ['subject'] as const,
     registers: [this.registry],
   });

@@ -42,6 +42,4 @@ export interface ApiKeyStore {
   revoke(id: string, at: Date): Promise<ApiKey>;
   /** Records use; callers throttle it. */
   touch(id: string, at: Date, ip: string): Promise<void>;
-  /** Of the given digests, those whose key and secret are still usable at `now`. */
-  activeDigests(digests: readonly string[], now: Date): Promise<Set<string>>;
 }

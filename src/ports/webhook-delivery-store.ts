@@ -5,7 +5,10 @@ import type { WebhookAttempt, WebhookDelivery, WebhookDeliveryStatus } from '../
 export interface ClaimedWebhookDelivery {
   delivery: WebhookDelivery;
   claimToken: string;
-  /** When the claim ends: the attempt must be over and recorded by then. */
+  /**
+   * When the claim ends unless its holder renews it. The holder renews it while it lives, so a
+   * claim outlasts its holder's death by one lease at most.
+   */
   claimedUntil: Date;
   url: string;
   /** Secrets that sign at claim time, newest first, as stored (sealed by a `SecretBox` or not). */
@@ -45,7 +48,8 @@ export interface WebhookDeliveryStore {
   /**
    * Claims up to `limit` due deliveries of enabled webhooks (`FOR UPDATE SKIP LOCKED`, so
    * concurrent workers on several replicas never take the same one) and holds them until
-   * `claimedUntil`. A claim that is not recorded by then (the worker died) becomes due again.
+   * `claimedUntil`. A claim that is neither renewed nor recorded by then (the worker died)
+   * becomes due again at once, with its place in the retry schedule unchanged.
    *
    * Claims and attempt records are bookkeeping: their transactions (and, in a unit of work, the
    * whole unit) may commit without waiting for the database to make them durable, so a database
@@ -53,6 +57,12 @@ export interface WebhookDeliveryStore {
    * sent again under the same `webhook-id`, which at-least-once delivery allows.
    */
   claimDue(now: Date, limit: number, claimedUntil: Date): Promise<ClaimedWebhookDelivery[]>;
+  /**
+   * Extends the claims still held (same token) to `claimedUntil`, in one statement. Returns the
+   * ids of the deliveries whose claims were extended; the others were lost (recorded, or taken
+   * by another worker after they expired).
+   */
+  renewClaims(claims: readonly WebhookClaimRef[], claimedUntil: Date): Promise<string[]>;
   /**
    * Stores attempts, in one statement, and moves their deliveries on. One answer per attempt:
    * false, leaving the delivery alone, when the claim was lost (it expired and another worker
@@ -65,8 +75,9 @@ export interface WebhookDeliveryStore {
    */
   recordSuccesses(results: readonly WebhookAttemptResult[]): Promise<boolean[]>;
   /**
-   * Hands back claims whose attempt was never started (the worker is stopping): the deliveries
-   * are due again at `now` for any worker instead of when the claims would have expired.
+   * Hands back claims whose attempt was never started, or was cut short by rdev itself (the
+   * worker is stopping): the deliveries are due again at `now` for any worker, with no attempt
+   * recorded and their place in the retry schedule unchanged.
    */
   releaseClaims(claims: readonly WebhookClaimRef[], now: Date): Promise<void>;
   get(id: string): Promise<WebhookDelivery | null>;

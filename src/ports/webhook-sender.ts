@@ -7,7 +7,11 @@ export interface WebhookRequest {
   body: string;
 }
 
-/** How an attempt ended: the receiver answered (any status), or it never did. */
+/**
+ * How an attempt ended: the receiver answered (any status), it never did (`error`: refused,
+ * timed out, reset), or rdev cut the attempt short itself (`abandoned`: this replica is shutting
+ * down), which says nothing about the receiver.
+ */
 export type WebhookSendResult =
   | {
       kind: 'response';
@@ -18,7 +22,8 @@ export type WebhookSendResult =
       excerpt: string;
       durationMs: number;
     }
-  | { kind: 'error'; error: string; durationMs: number };
+  | { kind: 'error'; error: string; durationMs: number }
+  | { kind: 'abandoned'; reason: string; durationMs: number };
 
 /**
  * Sends webhook requests. Implementations connect only to allowed addresses (checked at the

@@ -20,6 +20,9 @@ const filterSchema = z
     path: ['from'],
   });
 
+/** Rows deleted per statement when the log is aged out, so no delete holds locks for long. */
+const PRUNE_BATCH = 5_000;
+
 /** Reading the audit log (`audit:read`). Writing happens inside each change's unit of work. */
 export class AuditService {
   constructor(private readonly log: AuditLog) {}
@@ -37,5 +40,15 @@ export class AuditService {
       { ...parsed, projectNames: visibleProjects(caller) },
       { first: page.first ?? DEFAULT_PAGE_SIZE, after: page.after },
     );
+  }
+
+  /** Deletes the events recorded before `before` (the retention period), in batches; returns how many. */
+  async prune(before: Date): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const deleted = await this.log.deleteBefore(before, PRUNE_BATCH);
+      total += deleted;
+      if (deleted < PRUNE_BATCH) return total;
+    }
   }
 }

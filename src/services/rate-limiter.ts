@@ -23,7 +23,8 @@ export interface RateLimiterDeps {
    */
   failurePolicy: 'open' | 'closed';
   onStoreError?(error: unknown): void;
-  onLimited?(subject: 'key' | 'ip'): void;
+  /** A refusal, by what was limited: `key`, `ip`, or another limit's name (`auth_failure`). */
+  onLimited?(subject: string): void;
 }
 
 export type RateLimitSubject =
@@ -45,11 +46,19 @@ export class RateLimiter {
   }
 
   async check(subject: RateLimitSubject, cost: number): Promise<RateLimitDecision> {
-    const limit = this.limitFor(subject);
+    const bucket = subject.kind === 'key' ? `key:${subject.keyId}` : `ip:${subject.ip}`;
+    return this.take(bucket, this.limitFor(subject), cost, subject.kind);
+  }
+
+  /**
+   * Counts `cost` against `bucket` with a limit of `limit` per window, in the same shared store:
+   * for limits of other things than requests (failed authentications). `label` names the limit
+   * in metrics.
+   */
+  async take(bucket: string, limit: number, cost: number, label: string): Promise<RateLimitDecision> {
     const windowMs = this.deps.windowSeconds * 1000;
     const now = this.deps.clock().getTime();
     const pos = windowPosition(now, windowMs);
-    const bucket = subject.kind === 'key' ? `key:${subject.keyId}` : `ip:${subject.ip}`;
     const weight = Math.max(1, Math.ceil(cost));
     let result: { allowed: boolean; previous: number; current: number };
     try {
@@ -78,7 +87,7 @@ export class RateLimiter {
     this.maybePrune(now, windowMs);
     const used = estimatedCount(result.previous, result.current, pos);
     if (!result.allowed) {
-      this.deps.onLimited?.(subject.kind);
+      this.deps.onLimited?.(label);
       return {
         allowed: false,
         limit,

@@ -26,6 +26,11 @@ export interface SentWebhookAttempt {
   report: WebhookAttemptReport;
   /** The receiver answered 410 Gone: the webhook is to be disabled. */
   gone: boolean;
+  /**
+   * rdev cut the attempt short itself (it is shutting down): nothing is recorded, and the claim
+   * is handed back so that another worker sends the delivery at once.
+   */
+  abandoned: boolean;
 }
 
 /** What became of one attempt, for metrics and logs. */
@@ -33,8 +38,11 @@ export interface WebhookAttemptReport {
   deliveryId: string;
   webhookId: string;
   manual: boolean;
-  /** The delivery after the attempt; `lost` when its claim had expired and another worker owns it. */
-  outcome: 'succeeded' | 'retrying' | 'failed' | 'lost';
+  /**
+   * The delivery after the attempt; `lost` when its claim had expired and another worker owns
+   * it; `abandoned` when rdev cut the attempt short and handed the delivery back.
+   */
+  outcome: 'succeeded' | 'retrying' | 'failed' | 'lost' | 'abandoned';
   statusCode: number | null;
   durationMs: number;
   error: string | null;
@@ -53,17 +61,15 @@ export interface WebhookDeliveryServiceDeps {
   retry: WebhookRetryPolicy;
   /** An endpoint whose attempts all failed for this long is disabled. */
   disableAfterMs: number;
-  /** The sender's deadline for one attempt: a claim lasts longer than that. */
-  attemptDeadlineMs: number;
+  /**
+   * How long a claim lasts unless renewed. The worker renews its claims while it lives, so when
+   * it dies its deliveries are due again within this long, without a retry used up.
+   */
+  claimLeaseMs: number;
   /** Opens the stored signing secrets. */
   secretBox: SecretBox;
 }
 
-// Margin between an attempt's deadline and the end of its claim, so a claim never expires while
-// its attempt can still be running (which would let a second worker send the same message). A
-// claimed delivery may wait for a slot for part of it; the rest is left for recording.
-const CLAIM_MARGIN_MS = 60_000;
-const RECORD_MARGIN_MS = 30_000;
 const ACTOR = systemPrincipal('webhook-delivery');
 
 /**
@@ -84,21 +90,49 @@ export class WebhookDeliveryService {
     return this.record(await Promise.all(claims.map((claim) => this.send(claim))));
   }
 
+  /** How long a claim lasts unless renewed: the worker renews its claims every third of it. */
+  get claimLeaseMs(): number {
+    return this.deps.claimLeaseMs;
+  }
+
   /**
-   * Claims up to `limit` due deliveries for this worker. Each must then be given to `send` while
-   * `canStillSend` (the claim lasts the attempt deadline plus a margin, after which another
-   * worker may take the delivery), or handed back with `release`.
+   * Claims up to `limit` due deliveries for this worker for one lease. The worker renews them
+   * (`renew`) until each is recorded or handed back (`release`); one that waited so long that
+   * its claim ran out is not sent (`canStillSend`).
    */
   claim(limit: number): Promise<ClaimedWebhookDelivery[]> {
     const now = this.deps.clock();
-    const claimedUntil = new Date(now.getTime() + this.deps.attemptDeadlineMs + CLAIM_MARGIN_MS);
-    return this.deps.deliveries.claimDue(now, limit, claimedUntil);
+    return this.deps.deliveries.claimDue(now, limit, this.leaseEnd(now));
   }
 
-  /** The claim lasts long enough for an attempt started now to end and be recorded. */
+  /**
+   * Extends the claims for another lease. Returns those that were lost meanwhile (their lease
+   * ran out and another worker took them); the others carry their new `claimedUntil`.
+   */
+  async renew(claims: readonly ClaimedWebhookDelivery[]): Promise<ClaimedWebhookDelivery[]> {
+    if (claims.length === 0) return [];
+    const until = this.leaseEnd(this.deps.clock());
+    const refs = claims.map((c) => ({ deliveryId: c.delivery.id, claimToken: c.claimToken }));
+    const kept = new Set(await this.deps.deliveries.renewClaims(refs, until));
+    const lost: ClaimedWebhookDelivery[] = [];
+    for (const claim of claims) {
+      if (kept.has(claim.delivery.id)) claim.claimedUntil = until;
+      else lost.push(claim);
+    }
+    return lost;
+  }
+
+  /**
+   * The claim is still this worker's with a third of a lease to spare: renewals are keeping up,
+   * so no other worker can have taken it.
+   */
   canStillSend(claim: ClaimedWebhookDelivery): boolean {
     const left = claim.claimedUntil.getTime() - this.deps.clock().getTime();
-    return left >= this.deps.attemptDeadlineMs + RECORD_MARGIN_MS;
+    return left > this.deps.claimLeaseMs / 3;
+  }
+
+  private leaseEnd(now: Date): Date {
+    return new Date(now.getTime() + this.deps.claimLeaseMs);
   }
 
   /** Hands back claims that were never sent, so any worker can take them at once. */
@@ -164,12 +198,18 @@ export class WebhookDeliveryService {
     const statusCode = result.kind === 'response' ? result.statusCode : null;
     const verdict = statusCode === null ? 'failed' : webhookResponseVerdict(statusCode);
     const succeeded = verdict === 'succeeded';
-    const error = result.kind === 'error' ? result.error : describeStatus(result.statusCode);
+    const error =
+      result.kind === 'response'
+        ? describeStatus(result.statusCode)
+        : result.kind === 'error'
+          ? result.error
+          : result.reason;
+    const abandoned = result.kind === 'abandoned';
 
     let status: WebhookDeliveryStatus = succeeded ? 'SUCCEEDED' : 'FAILED';
     let nextAttemptAt: Date | null = null;
     let failedAutomaticAttempts = claim.failedAutomaticAttempts;
-    if (verdict === 'failed' && (!claim.manual || claim.resumeAfterManual)) {
+    if (verdict === 'failed' && !abandoned && (!claim.manual || claim.resumeAfterManual)) {
       // A manual attempt does not use up the schedule; an automatic one moves it on.
       if (!claim.manual) failedAutomaticAttempts += 1;
       const retryAfterMs =
@@ -190,6 +230,7 @@ export class WebhookDeliveryService {
 
     return {
       gone: verdict === 'gone',
+      abandoned,
       result: {
         deliveryId: delivery.id,
         claimToken: claim.claimToken,
@@ -210,7 +251,13 @@ export class WebhookDeliveryService {
         deliveryId: delivery.id,
         webhookId: delivery.webhookId,
         manual: claim.manual,
-        outcome: status === 'SUCCEEDED' ? 'succeeded' : status === 'PENDING' ? 'retrying' : 'failed',
+        outcome: abandoned
+          ? 'abandoned'
+          : status === 'SUCCEEDED'
+            ? 'succeeded'
+            : status === 'PENDING'
+              ? 'retrying'
+              : 'failed',
         statusCode,
         durationMs: result.durationMs,
         error,
@@ -222,9 +269,22 @@ export class WebhookDeliveryService {
   /**
    * Stores sent attempts, in the order given, in one transaction: the attempts and the
    * deliveries' next states, each webhook's failure run, and the disabling of an endpoint that
-   * answered 410 or has failed for too long, with its audit row. One report per attempt.
+   * answered 410 or has failed for too long, with its audit row. Abandoned attempts are handed
+   * back instead. One report per attempt.
    */
-  async record(sent: readonly SentWebhookAttempt[]): Promise<WebhookAttemptReport[]> {
+  async record(all: readonly SentWebhookAttempt[]): Promise<WebhookAttemptReport[]> {
+    const abandoned = all.filter((s) => s.abandoned);
+    if (abandoned.length === 0) return this.recordSent(all);
+    // Not the receiver's doing: no attempt is stored, and the delivery is due again at once.
+    await this.deps.deliveries.releaseClaims(
+      abandoned.map((s) => ({ deliveryId: s.result.deliveryId, claimToken: s.result.claimToken })),
+      this.deps.clock(),
+    );
+    const reports = (await this.recordSent(all.filter((s) => !s.abandoned))).values();
+    return all.map((s) => (s.abandoned ? s.report : reports.next().value!));
+  }
+
+  private async recordSent(sent: readonly SentWebhookAttempt[]): Promise<WebhookAttemptReport[]> {
     if (sent.length === 0) return [];
     const results = sent.map((s) => s.result);
     const reportsOf = (recorded: boolean[]) =>

@@ -28,11 +28,12 @@ const RECORD_DELAY_MS = 5;
  * The webhook delivery loop of one replica. It keeps up to `concurrency` attempts in flight and
  * up to twice as many claimed deliveries waiting for a slot, claiming a batch whenever a whole
  * one fits (so the next claim runs while the attempts go on), and sleeps `pollIntervalMs` when
- * nothing is due. A claim that waited so long that its attempt could outlast it is handed back
- * unsent. Finished attempts are recorded in batches (`WebhookAttemptBatcher`). Replicas share the
- * work through the store's `SKIP LOCKED` claims. `stop()` claims nothing more, hands back the
- * claims not started, and waits for the attempts in flight, each bounded by the attempt deadline,
- * to be recorded.
+ * nothing is due. Every claim it holds, waiting or being sent, is renewed every third of a lease,
+ * so a replica that dies holds its deliveries for one lease at most; a claim whose renewals fell
+ * behind (the database was unreachable) is not sent. Finished attempts are recorded in batches
+ * (`WebhookAttemptBatcher`). Replicas share the work through the store's `SKIP LOCKED` claims.
+ * `stop()` claims nothing more, hands back the claims not started, and waits for the attempts in
+ * flight, each bounded by the attempt deadline, to be recorded or handed back.
  */
 export class WebhookDeliveryWorker {
   private stopping = false;
@@ -43,6 +44,10 @@ export class WebhookDeliveryWorker {
   private sending = 0;
   /** Attempts from the start of their send to the end of their recording. */
   private readonly inFlight = new Set<Promise<void>>();
+  /** Every claim held, waiting or in flight, by delivery id: what the renewals extend. */
+  private readonly held = new Map<string, ClaimedWebhookDelivery>();
+  private renewTimer: NodeJS.Timeout | null = null;
+  private renewing = false;
   /** The last claim got all it asked for: more may be due right now. */
   private moreDue = false;
   private readonly batcher: WebhookAttemptBatcher;
@@ -64,6 +69,8 @@ export class WebhookDeliveryWorker {
     if (this.loop) return;
     this.stopping = false;
     this.loop = this.run();
+    const every = Math.max(100, this.deps.deliveries.claimLeaseMs / 3);
+    this.renewTimer = setInterval(() => void this.renew(), every);
     const retentionMs = this.deps.retentionMs ?? 0;
     if (retentionMs > 0) {
       this.pruneTimer = setInterval(() => {
@@ -98,6 +105,7 @@ export class WebhookDeliveryWorker {
         try {
           const claims = await this.deps.deliveries.claim(room);
           claimed = claims.length;
+          for (const claim of claims) this.held.set(claim.delivery.id, claim);
           this.queue.push(...claims);
           this.startQueued();
         } catch (error) {
@@ -116,7 +124,32 @@ export class WebhookDeliveryWorker {
     }
     await this.release(this.queue.splice(0));
     while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    this.renewTimer = null;
     await this.updateBacklog(true);
+  }
+
+  /** Extends every claim held; claims lost meanwhile are dropped from the queue unsent. */
+  private async renew(): Promise<void> {
+    if (this.renewing || this.held.size === 0) return;
+    this.renewing = true;
+    try {
+      const lost = await this.deps.deliveries.renew([...this.held.values()]);
+      if (lost.length > 0) {
+        const gone = new Set(lost);
+        for (const claim of lost) this.held.delete(claim.delivery.id);
+        this.queue.splice(0, this.queue.length, ...this.queue.filter((c) => !gone.has(c)));
+        this.deps.logger.warn(
+          { deliveries: lost.length },
+          'webhook claims lost to another worker; it sends them now',
+        );
+      }
+    } catch (error) {
+      // The claims run out if this goes on; `canStillSend` then keeps them from being sent.
+      this.deps.logger.warn({ err: error }, 'could not renew webhook claims');
+    } finally {
+      this.renewing = false;
+    }
   }
 
   /**
@@ -136,13 +169,17 @@ export class WebhookDeliveryWorker {
       const claim = this.queue.shift()!;
       // Slow receivers held every slot for long: someone else may have this one sooner.
       if (this.deps.deliveries.canStillSend(claim)) this.track(claim);
-      else expired.push(claim);
+      else {
+        this.held.delete(claim.delivery.id);
+        expired.push(claim);
+      }
     }
     if (expired.length > 0) void this.release(expired);
   }
 
   private async release(claims: ClaimedWebhookDelivery[]): Promise<void> {
     if (claims.length === 0) return;
+    for (const claim of claims) this.held.delete(claim.delivery.id);
     try {
       await this.deps.deliveries.release(claims);
     } catch (error) {
@@ -178,6 +215,7 @@ export class WebhookDeliveryWorker {
       )
       .finally(() => {
         span?.end();
+        this.held.delete(claim.delivery.id);
         this.inFlight.delete(attempt);
         this.wakeIfRoom();
       });

@@ -63,6 +63,29 @@ describe.each(DATABASE_KINDS)('audit log store on %s', (kind) => {
     await expect(sql`DELETE FROM audit_events`.execute(database.db)).rejects.toThrow(/append-only/);
   });
 
+  it('ages out: deletes events past the retention period in batches, and never a recent one', async () => {
+    const log = new PostgresAuditLog(database.db);
+    const at = (daysAgo: number) => new Date(Date.now() - daysAgo * 86_400_000);
+    for (const [targetId, daysAgo] of [
+      ['old-1', 400],
+      ['old-2', 30],
+      ['old-3', 2],
+    ] as const) {
+      await sql`INSERT INTO audit_events (at, action, target_type, target_id, outcome)
+        VALUES (${at(daysAgo)}, 'thing.create', 'thing', ${targetId}, 'SUCCESS')`.execute(database.db);
+    }
+    await log.record(event({ targetId: 'new' }));
+    expect(await log.deleteBefore(at(1), 2)).toBe(2);
+    expect(await log.deleteBefore(at(1), 2)).toBe(1);
+    expect(await log.deleteBefore(at(1), 2)).toBe(0);
+    expect((await log.list({}, { first: 10 })).items.map((e) => e.targetId)).toEqual(['new']);
+    // A row younger than a day stays, whoever asks.
+    await expect(log.deleteBefore(new Date(Date.now() + 60_000), 10)).rejects.toThrow(/append-only/);
+    await expect(sql`UPDATE audit_events SET action = 'forged'`.execute(database.db)).rejects.toThrow(
+      /append-only/,
+    );
+  });
+
   it('commits with the unit of work and vanishes when it rolls back', async () => {
     const uow = new PostgresUnitOfWork(database.db, createPostgresStores);
     await uow.run(async ({ audit }) => {

@@ -182,6 +182,23 @@ describe.each(DATABASE_KINDS)('webhook stores on %s', (kind) => {
     expect(await deliveries.countPending()).toBe(1);
   });
 
+  it('renews claims for their holder only, and a claim nobody renews is due the moment it ends', async () => {
+    await webhooks.create(newWebhook(), generateWebhookSecret(), at(0));
+    await outbox.enqueue({ type: 'command.failed', data: { n: 1 } });
+    await outbox.enqueue({ type: 'command.failed', data: { n: 2 } });
+    const [a, b] = await deliveries.claimDue(at(0), 10, at(3_000));
+    const ref = (c: typeof a) => ({ deliveryId: c!.delivery.id, claimToken: c!.claimToken });
+    // Renewed before it ran out, `a` stays out of every claim; `b`, not renewed, is due at 3 s.
+    expect(await deliveries.renewClaims([ref(a)], at(5_000))).toEqual([a!.delivery.id]);
+    expect(await deliveries.claimDue(at(2_999), 10, at(6_000))).toEqual([]);
+    const retaken = await deliveries.claimDue(at(3_000), 10, at(6_000));
+    expect(retaken.map((c) => c.delivery.id)).toEqual([b!.delivery.id]);
+    expect(retaken[0]).toMatchObject({ failedAutomaticAttempts: 0 });
+    // The first holder of `b` lost it: its renewal keeps nothing.
+    expect(await deliveries.renewClaims([ref(a), ref(b)], at(8_000))).toEqual([a!.delivery.id]);
+    expect(await deliveries.get(b!.delivery.id)).toMatchObject({ attemptCount: 0, nextAttemptAt: at(6_000) });
+  });
+
   it('claims due deliveries once, expires lost claims, and records attempts only for the holder', async () => {
     const webhook = await webhooks.create(newWebhook(), generateWebhookSecret(), at(0));
     await outbox.enqueue({ type: 'command.failed', data: { n: 1 } });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateKeyText } from '../../src/domain/api-key-text.js';
-import { sleep, until } from '../support/fault-checks.js';
+import { readinessProblems, sleep, until } from '../support/fault-checks.js';
 import {
   PRIVATE_POSTGRES_AVAILABLE,
   type PrivatePostgres,
@@ -80,7 +80,11 @@ describe.runIf(PRIVATE_POSTGRES_AVAILABLE || process.env.CI)(
 
       server.stop();
       await until(
-        async () => (await Promise.all(replicas.map(readyStatus))).every((s) => s === 503),
+        () =>
+          readinessProblems(
+            replicas.map((r) => r.url),
+            503,
+          ),
         15_000,
         'not ready',
         () => describeReplicas(replicas),
@@ -98,7 +102,11 @@ describe.runIf(PRIVATE_POSTGRES_AVAILABLE || process.env.CI)(
       expect(down.status).not.toBe(500);
       server.start();
       await until(
-        async () => (await Promise.all(replicas.map(readyStatus))).every((s) => s === 200),
+        () =>
+          readinessProblems(
+            replicas.map((r) => r.url),
+            200,
+          ),
         30_000,
         'ready again',
         () => describeReplicas(replicas),

@@ -77,4 +77,73 @@ describe.runIf(POSTGRES_URL)('webhooks across a killed API process', () => {
     }
     expect(receiver.received).toHaveLength(3);
   });
+
+  it('sends again at once, without using a retry, a delivery whose sender was killed mid-request', async () => {
+    // The first request is held open; the process that sent it is killed before any answer.
+    let first: (() => void) | null = null;
+    receiver = await startWebhookReceiver((_request, res, n) => {
+      if (n === 1) first = () => res.destroy();
+      else res.end('ok');
+    });
+    const leaseMs = 2_000;
+    cluster = await startReplicaCluster({
+      count: 1,
+      projects: { alpha: {} },
+      env: {
+        RDEV_WEBHOOK_ALLOW_PRIVATE: 'true',
+        RDEV_LEASE_TTL_MS: String(leaseMs),
+        RDEV_WEBHOOK_POLL_INTERVAL_MS: '100',
+        // Were the killed attempt counted as the receiver's failure, the next would wait an hour.
+        RDEV_WEBHOOK_RETRY_SCHEDULE: '1h',
+      },
+    });
+    const c = cluster;
+    const created = await c.graphql(
+      c.replicas[0]!,
+      `mutation { createWebhook(input: { url: "${receiver.origin}/hook", events: [COMMAND_QUEUED] }) {
+        ... on CreateWebhookPayload { webhook { id } } } }`,
+    );
+    expect(created.body.data.createWebhook.webhook.id).toBeTruthy();
+    await c.graphql(
+      c.replicas[0]!,
+      `mutation { runShell(input: { projectName: "alpha", argv: ["true"] }) { __typename } }`,
+    );
+    const [sent] = await receiver.waitFor(1, 20_000);
+    const victim = c.replicas[0]!;
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    const killedAt = Date.now();
+    first!();
+    await c.start();
+    // Due again one lease after the kill, sent at the restarted replica's first look after that.
+    const dueBy = Math.max(killedAt + leaseMs, Date.now()) + 5_000;
+
+    const delivered = async () =>
+      (
+        await c.sql.query(
+          `SELECT d.status, d.attempt_count, d.failed_automatic_attempts,
+             (SELECT count(*)::int FROM webhook_attempts a WHERE a.delivery_id = d.id) AS attempts
+           FROM webhook_deliveries d`,
+        )
+      ).rows[0];
+    for (;;) {
+      const row = await delivered();
+      if (row?.status === 'SUCCEEDED') break;
+      if (Date.now() > dueBy) {
+        throw new Error(`not delivered within the lease and 5 s: ${JSON.stringify(row)}`);
+      }
+      await sleep(100);
+    }
+    // Received at least once under the one stable id, and recorded once: the killed attempt left
+    // no record and used up no retry.
+    const ids = new Set(receiver.received.map((r) => r.headers['webhook-id']));
+    expect(ids).toEqual(new Set([sent!.headers['webhook-id']]));
+    expect(receiver.received.length).toBeGreaterThanOrEqual(2);
+    expect(await delivered()).toEqual({
+      status: 'SUCCEEDED',
+      attempt_count: 1,
+      failed_automatic_attempts: 0,
+      attempts: 1,
+    });
+  });
 });

@@ -10,9 +10,10 @@ import {
   followedProblems,
   followWithResume,
   localId,
-  readyStatus,
+  readinessProblems,
   sleep,
   tickingScript,
+  unfinishedCommands,
   until,
   webhookProblems,
 } from '../support/fault-checks.js';
@@ -139,29 +140,15 @@ describe.runIf(PRIVATE_POSTGRES_AVAILABLE || process.env.CI)('PostgreSQL paused 
 
     const pausedAt = Date.now();
     server.pause();
-    await until(
-      async () => (await Promise.all(urls().map(readyStatus))).every((s) => s === 503),
-      15_000,
-      'not ready',
-    );
+    await until(() => readinessProblems(urls(), 503), 15_000, 'not ready');
     await sleep(PAUSE_MS - (Date.now() - pausedAt));
     server.resume();
     const resumedAt = Date.now();
-    await until(
-      async () => (await Promise.all(urls().map(readyStatus))).every((s) => s === 200),
-      60_000,
-      'ready again',
-    );
+    await until(() => readinessProblems(urls(), 200), 60_000, 'ready again');
 
     sql = new pg.Pool({ connectionString: server.url, max: 2 });
     const pool = sql;
-    await until(
-      async () =>
-        (await pool.query(`SELECT count(*)::int AS n FROM commands WHERE status IN ('QUEUED', 'RUNNING')`))
-          .rows[0].n === 0,
-      90_000,
-      'every command to end',
-    );
+    await until(() => unfinishedCommands(pool), 90_000, 'every command to end');
     // The service works as before: a new command runs and ends.
     const after = await gql(
       urls()[1]!,
@@ -189,11 +176,7 @@ describe.runIf(PRIVATE_POSTGRES_AVAILABLE || process.env.CI)('PostgreSQL paused 
     expect(followed.flatMap((f, i) => followedProblems(f, expectedTicks(tags[i]!, 120)))).toEqual([]);
     // Each command started once, however often its lease changed hands.
     expect(readFileSync(marker, 'utf8').trim().split('\n').sort()).toEqual(tags);
-    await until(
-      async () => (await webhookProblems(pool, webhookId, receiver!)).length === 0,
-      60_000,
-      'webhooks',
-    );
+    await until(() => webhookProblems(pool, webhookId, receiver!), 60_000, 'webhooks');
     expect(await webhookProblems(pool, webhookId, receiver)).toEqual([]);
     // No request failed with a 500; while paused, they waited or failed as SERVICE_UNAVAILABLE.
     expect(answers.filter((a) => a.status >= 500 && a.status !== 503)).toEqual([]);

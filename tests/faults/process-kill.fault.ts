@@ -8,9 +8,10 @@ import {
   followedProblems,
   followWithResume,
   localId,
-  readyStatus,
+  readinessProblems,
   sleep,
   tickingScript,
+  unfinishedCommands,
   until,
   webhookProblems,
 } from '../support/fault-checks.js';
@@ -175,19 +176,9 @@ describe.runIf(POSTGRES_URL)('API processes killed at random points of a workloa
     working = false;
     await workload;
 
-    await until(
-      async () => (await Promise.all(urls().map(readyStatus))).every((s) => s === 200),
-      60_000,
-      'ready',
-    );
+    await until(() => readinessProblems(urls(), 200), 60_000, 'ready');
     expect(live()).toHaveLength(2);
-    await until(
-      async () =>
-        (await c.sql.query(`SELECT count(*)::int AS n FROM commands WHERE status IN ('QUEUED', 'RUNNING')`))
-          .rows[0].n === 0,
-      120_000,
-      'every command to end',
-    );
+    await until(() => unfinishedCommands(c.sql), 120_000, 'every command to end');
 
     // SIGTERM drains and exits 0; SIGKILL is a kill.
     for (const k of kills) expect(k.exit).toBe(k.signal === 'SIGTERM' ? 'exit 0' : 'SIGKILL');
@@ -235,11 +226,7 @@ describe.runIf(POSTGRES_URL)('API processes killed at random points of a workloa
       );
     });
     expect(followProblems).toEqual([]);
-    await until(
-      async () => (await webhookProblems(c.sql, webhookId, receiver!)).length === 0,
-      60_000,
-      'webhooks',
-    );
+    await until(() => webhookProblems(c.sql, webhookId, receiver!), 60_000, 'webhooks');
     console.log(
       `seed ${SEED}: ${planned.length} commands (${planned.filter((p) => p.cancelled).length} cancel requests), ${kills.length} kills (${kills.filter((k) => k.signal === 'SIGKILL').length} SIGKILL), ${followers.length} followers with ${followed.reduce((n, f) => n + f.reconnects, 0)} reconnects, ${receiver.received.length} webhooks for ${new Set(receiver.received.map((r) => r.headers['webhook-id'])).size} messages`,
     );

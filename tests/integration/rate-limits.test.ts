@@ -12,19 +12,19 @@ describe.each(DATABASE_KINDS)('rate limits on %s', (kind) => {
   it('limits a key by operation cost with RateLimit headers, then RATE_LIMITED with Retry-After', async () => {
     t = await startTestApp(kind, { RDEV_RATE_LIMIT_PER_KEY: '10', RDEV_RATE_LIMIT_WINDOW_SECONDS: '60' });
     const { key } = await t.createKey({ scopes: ['PROJECTS_READ'] });
-    const small = await t.graphql('{ viewer { clientIp } }', {}, t.auth(key));
+    const small = await t.yoga('{ viewer { clientIp } }', {}, t.auth(key));
     expect(small.status).toBe(200);
     expect(small.headers.get('ratelimit-policy')).toBe('"default";q=10;w=60');
     expect(small.headers.get('ratelimit')).toMatch(/^"default";r=9;t=\d+$/);
     // Twenty aliased fields cost more than one small query.
     const aliases = Array.from({ length: 20 }, (_, i) => `a${i}: serverInfo { version }`).join(' ');
-    const big = await t.graphql(`{ ${aliases} }`, {}, t.auth(key));
+    const big = await t.yoga(`{ ${aliases} }`, {}, t.auth(key));
     expect(big.status).toBe(200);
     const remainingAfterBig = Number(/r=(\d+)/.exec(big.headers.get('ratelimit')!)![1]);
     expect(remainingAfterBig).toBeLessThanOrEqual(5);
-    let refused: Awaited<ReturnType<TestApp['graphql']>> | undefined;
+    let refused: Awaited<ReturnType<TestApp['yoga']>> | undefined;
     for (let i = 0; i < 12 && !refused; i++) {
-      const r = await t.graphql('{ viewer { clientIp } }', {}, t.auth(key));
+      const r = await t.yoga('{ viewer { clientIp } }', {}, t.auth(key));
       if (r.status === 429) refused = r;
     }
     expect(refused).toBeDefined();
@@ -34,7 +34,7 @@ describe.each(DATABASE_KINDS)('rate limits on %s', (kind) => {
     });
     expect(Number(refused!.headers.get('retry-after'))).toBeGreaterThan(0);
     // Another key is not affected.
-    expect((await t.graphql('{ viewer { clientIp } }', {}, t.auth())).status).toBe(200);
+    expect((await t.yoga('{ viewer { clientIp } }', {}, t.auth())).status).toBe(200);
   });
 
   it('limits requests without a key per client IP, and the legacy REST routes too', async () => {

@@ -106,4 +106,34 @@ describe.each(DATABASE_KINDS)('the webhook delivery worker on %s', (kind) => {
     expect(r.received).toHaveLength(1);
     expect((await deliveryRows()).filter((d) => d.claimed && d.status === 'PENDING')).toHaveLength(3);
   });
+
+  it('hands back an attempt that its own shutdown cut short, with nothing recorded and no retry used', async () => {
+    const h = harness({ ...HOLD, scheduleMs: [3_600_000] });
+    const r = await receiver(() => {
+      // Never answers: the attempt is still waiting when the worker's grace runs out.
+    });
+    await h.webhooks.create(h.admin, { url: `${r.origin}/`, events: ['command.succeeded'] });
+    await enqueue(h, 1);
+    const w = worker(h, 1);
+    w.start();
+    await r.waitFor(1);
+    const stopped = w.stop();
+    h.abortAttempts();
+    await stopped;
+    const [row] = await sql<{
+      status: string;
+      attempts: number;
+      failed: number;
+      due: boolean;
+      claimed: boolean;
+    }>`
+      SELECT d.status, d.failed_automatic_attempts AS failed, d.claim_token IS NOT NULL AS claimed,
+             d.next_attempt_at <= ${h.clock()} AS due,
+             (SELECT count(*)::int FROM webhook_attempts a WHERE a.delivery_id = d.id) AS attempts
+      FROM webhook_deliveries d`
+      .execute(database().db)
+      .then((x) => x.rows);
+    expect(row).toEqual({ status: 'PENDING', attempts: 0, failed: 0, due: true, claimed: false });
+    expect(await h.delivery.claim(10)).toHaveLength(1);
+  });
 });

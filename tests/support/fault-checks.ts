@@ -28,25 +28,53 @@ export function queryable(database: {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Polls `check` until it holds; on timeout the error names `what`, plus what `explain` tells. */
+/**
+ * Polls `check` until it holds. A check returns true when it holds, or a list of what is still
+ * wrong (empty when it holds). On timeout the error names `what` and shows what was still wrong
+ * at the last look: the problems listed, the error thrown, or what `explain` tells.
+ */
 export async function until(
-  check: () => Promise<boolean> | boolean,
+  check: () => Promise<boolean | string[]> | boolean | string[],
   timeoutMs: number,
   what: string,
   explain: () => Promise<string> = async () => '',
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    let last: string;
     try {
-      if (await check()) return;
-    } catch {
-      // not yet
+      const outcome = await check();
+      if (outcome === true || (Array.isArray(outcome) && outcome.length === 0)) return;
+      last = Array.isArray(outcome)
+        ? `: still wrong:\n  ${outcome.slice(0, 20).join('\n  ')}${outcome.length > 20 ? `\n  … and ${outcome.length - 20} more` : ''}`
+        : ': the condition did not hold';
+    } catch (error) {
+      last = `: the check failed: ${error instanceof Error ? error.message : String(error)}`;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${await explain()}`);
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last}${await explain()}`);
     }
     await sleep(200);
   }
+}
+
+/** Problems with the replicas' readiness: each that does not answer `/ready` with `status`. */
+export async function readinessProblems(urls: string[], status: number): Promise<string[]> {
+  const answers = await Promise.all(urls.map(readyStatus));
+  return urls.flatMap((url, i) =>
+    answers[i] === status ? [] : [`${url}/ready answered ${answers[i] || 'nothing'}`],
+  );
+}
+
+/** Problems while commands are still QUEUED or RUNNING: one line per such command. */
+export async function unfinishedCommands(sql: Queryable): Promise<string[]> {
+  const { rows } = await sql.query(
+    `SELECT id, status, start_attempts, lease_owner, lease_expires_at FROM commands WHERE status IN ('QUEUED', 'RUNNING') ORDER BY created_at`,
+  );
+  return rows.map(
+    (r) =>
+      `${r.id} is ${r.status} (${r.start_attempts} starts, lease ${r.lease_owner ?? 'none'} until ${r.lease_expires_at?.toISOString?.() ?? r.lease_expires_at})`,
+  );
 }
 
 /** A plain id from a global Command id. */
@@ -119,8 +147,11 @@ export async function commandProblems(sql: Queryable, expectations: CommandExpec
 }
 
 /**
- * Problems with webhook delivery: every event of the webhook's types (since it was created) must
- * have reached the receiver, under one stable id, and its delivery must be recorded as sent.
+ * Problems with webhook delivery. Every delivery of the webhook must have reached the receiver,
+ * under its stable id, and be recorded as sent; nothing unknown may arrive. And since a missing
+ * event leaves no delivery row to inspect, every command in the database must have produced the
+ * events its life implies, of the types the webhook asked for: `command.queued`,
+ * `command.started` when it started, and the event of its final status.
  */
 export async function webhookProblems(
   sql: Queryable,
@@ -129,23 +160,62 @@ export async function webhookProblems(
 ): Promise<string[]> {
   const problems: string[] = [];
   const { rows } = await sql.query(
-    `SELECT e.message_id, e.type, d.status FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id
+    `SELECT e.message_id, e.type, d.status, d.attempt_count, d.next_attempt_at, d.claimed_until, d.last_error
+     FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id
      WHERE d.webhook_id = $1`,
     [webhookId],
   );
   const received = new Map<string, number>();
+  const receivedTypes = new Set<string>();
   for (const r of receiver.received) {
     const id = String(r.headers['webhook-id']);
     received.set(id, (received.get(id) ?? 0) + 1);
+    try {
+      const body = JSON.parse(r.body.toString('utf8'));
+      receivedTypes.add(`${body.type} ${body.data?.id}`);
+    } catch {
+      problems.push(`message ${id} arrived with a body that is not JSON`);
+    }
   }
+  const describe = (row: any) =>
+    `${row.status} after ${row.attempt_count} attempts, next at ${iso(row.next_attempt_at)}, claimed until ${iso(row.claimed_until)}, last error ${row.last_error ?? 'none'}`;
   for (const row of rows) {
-    if (!received.has(row.message_id)) problems.push(`${row.type} ${row.message_id} never arrived`);
-    if (row.status !== 'SUCCEEDED') problems.push(`${row.type} ${row.message_id} is ${row.status}`);
+    if (!received.has(row.message_id))
+      problems.push(`${row.type} ${row.message_id} never arrived (${describe(row)})`);
+    else if (row.status !== 'SUCCEEDED')
+      problems.push(`${row.type} ${row.message_id} arrived but is ${describe(row)}`);
   }
   for (const id of received.keys()) {
     if (!rows.some((r) => r.message_id === id)) problems.push(`an unknown message ${id} arrived`);
   }
+  const [webhook] = (
+    await sql.query(`SELECT events, project_names, created_at FROM webhooks WHERE id = $1`, [webhookId])
+  ).rows;
+  if (!webhook) return [...problems, `webhook ${webhookId} is missing`];
+  const wanted = new Set<string>(webhook.events);
+  const { rows: commands } = await sql.query(
+    `SELECT id, status, started_at FROM commands
+     WHERE created_at >= $1 AND status NOT IN ('QUEUED', 'RUNNING')
+       AND ($2::text[] IS NULL OR project_name = ANY($2::text[]))`,
+    [webhook.created_at, webhook.project_names],
+  );
+  for (const c of commands) {
+    const expected = [
+      'command.queued',
+      c.started_at ? 'command.started' : null,
+      `command.${c.status.toLowerCase()}`,
+    ];
+    for (const type of expected) {
+      if (type && wanted.has(type) && !receivedTypes.has(`${type} ${c.id}`)) {
+        problems.push(`${type} of command ${c.id} (${c.status}) never arrived`);
+      }
+    }
+  }
   return problems;
+}
+
+function iso(value: unknown): string {
+  return value instanceof Date ? value.toISOString() : String(value);
 }
 
 export interface FollowedOutput {

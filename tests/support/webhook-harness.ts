@@ -22,6 +22,8 @@ export interface WebhookHarnessOptions {
   deadlineMs?: number;
   scheduleMs?: readonly number[];
   disableAfterMs?: number;
+  /** How long a delivery claim lasts unless renewed (default 15 s). */
+  claimLeaseMs?: number;
   /** Jitter source; the default 0.75 stretches every delay by exactly 10 % (jitter 0.2). */
   random?: () => number;
   /** Start of the fake clock (default: now). */
@@ -97,7 +99,7 @@ export function webhookHarness(database: DatabaseHandle, options: WebhookHarness
       maxRetryAfterMs: 3_600_000,
     },
     disableAfterMs: options.disableAfterMs ?? 5 * 24 * 3_600_000,
-    attemptDeadlineMs: deadlineMs,
+    claimLeaseMs: options.claimLeaseMs ?? 15_000,
   });
   return {
     clock,
@@ -113,6 +115,8 @@ export function webhookHarness(database: DatabaseHandle, options: WebhookHarness
     /** Events through the outbox, in a unit of work as producers write them. */
     enqueue: (event: Parameters<typeof stores.webhooks.enqueue>[0]) =>
       unitOfWork.run((s) => s.webhooks.enqueue(event)),
+    /** Cuts off the attempts in flight, as a replica's shutdown does at the end of its grace. */
+    abortAttempts: () => sender.abort(),
     close: () => sender.close(),
   };
 }

@@ -62,8 +62,11 @@ export class UndiciWebhookSender implements WebhookSender {
         span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, result.statusCode);
         if (result.statusCode >= 400) span.setAttribute(ATTR_ERROR_TYPE, String(result.statusCode));
       } else {
-        span.setAttribute(ATTR_ERROR_TYPE, 'request_failed');
-        span.setStatus({ code: SpanStatusCode.ERROR, message: result.error });
+        span.setAttribute(ATTR_ERROR_TYPE, result.kind === 'error' ? 'request_failed' : 'abandoned');
+        span.setStatus({
+          code: SpanStatusCode.ERROR,
+          message: result.kind === 'error' ? result.error : result.reason,
+        });
       }
       span.end();
     }
@@ -132,6 +135,9 @@ export class UndiciWebhookSender implements WebhookSender {
         durationMs: elapsed(),
       };
     } catch (error) {
+      if (deadline.signal.reason instanceof ShutdownError) {
+        return { kind: 'abandoned', reason: deadline.signal.reason.message, durationMs: elapsed() };
+      }
       return { kind: 'error', error: this.describe(error), durationMs: elapsed() };
     } finally {
       clearTimeout(timer);
@@ -144,8 +150,8 @@ export class UndiciWebhookSender implements WebhookSender {
   }
 
   /**
-   * Cuts off the attempts in flight (the end of a shutdown's grace period): each ends as a failed
-   * attempt that says why, and its delivery is retried on schedule, by another replica.
+   * Cuts off the attempts in flight (the end of a shutdown's grace period): each ends
+   * `abandoned`, and its delivery is handed back for another replica to send at once.
    */
   abort(): void {
     for (const attempt of this.inFlight) attempt.abort(new ShutdownError());
@@ -185,7 +191,7 @@ export class UndiciWebhookSender implements WebhookSender {
 
 class ShutdownError extends Error {
   constructor() {
-    super('rdev shut down before the receiver answered; the delivery will be retried');
+    super('rdev shut down before the receiver answered');
     this.name = 'ShutdownError';
   }
 }

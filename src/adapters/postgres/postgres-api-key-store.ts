@@ -154,20 +154,6 @@ export class PostgresApiKeyStore implements ApiKeyStore {
       .where('id', '=', id)
       .execute();
   }
-
-  async activeDigests(digests: readonly string[], now: Date): Promise<Set<string>> {
-    if (digests.length === 0) return new Set();
-    const rows = await this.db
-      .selectFrom('api_key_secrets as s')
-      .innerJoin('api_keys as k', 'k.id', 's.key_id')
-      .select('s.digest')
-      .where('s.digest', 'in', [...digests])
-      .where('k.revoked_at', 'is', null)
-      .where((eb) => eb.or([eb('k.expires_at', 'is', null), eb('k.expires_at', '>', now)]))
-      .where((eb) => eb.or([eb('s.expires_at', 'is', null), eb('s.expires_at', '>', now)]))
-      .execute();
-    return new Set(rows.map((r) => r.digest));
-  }
 }
 
 function isUuid(id: string): boolean {

@@ -29,6 +29,16 @@ export class PostgresAuditLog implements AuditLog {
     return toAuditEvent(row);
   }
 
+  async deleteBefore(before: Date, limit: number): Promise<number> {
+    const result = await this.db
+      .deleteFrom('audit_events')
+      .where('id', 'in', (eb) =>
+        eb.selectFrom('audit_events').select('id').where('at', '<', before).orderBy('id').limit(limit),
+      )
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   async list(filter: AuditEventFilter, page: PageRequest): Promise<Page<AuditEvent>> {
     let query = this.db.selectFrom('audit_events').selectAll();
     if (filter.projectNames) {

@@ -8,6 +8,7 @@ const CHANNELS: Record<BusChannel, string> = {
   command_status: 'rdev_command_status',
   dispatch: 'rdev_dispatch',
   leases_released: 'rdev_leases_released',
+  api_key_changed: 'rdev_api_key_changed',
 };
 
 export interface PostgresEventBusOptions {

@@ -80,6 +80,21 @@ export class PostgresWebhookDeliveryStore implements WebhookDeliveryStore {
     }));
   }
 
+  async renewClaims(claims: readonly WebhookClaimRef[], claimedUntil: Date): Promise<string[]> {
+    if (claims.length === 0) return [];
+    // next_attempt_at follows the claim, as in claimDue: the delivery is due again the moment a
+    // claim that nobody renews runs out.
+    const renewed = await sql<{ id: string }>`
+      WITH ${asyncCommit}
+      UPDATE webhook_deliveries d
+      SET claimed_until = ${claimedUntil}::timestamptz, next_attempt_at = ${claimedUntil}::timestamptz
+      FROM async_commit, (VALUES ${sql.join(claims.map((c) => sql`(${c.deliveryId}::uuid, ${c.claimToken}::uuid)`))})
+        AS r(id, claim_token)
+      WHERE d.id = r.id AND d.claim_token = r.claim_token
+      RETURNING d.id`.execute(this.db);
+    return renewed.rows.map((row) => row.id);
+  }
+
   async releaseClaims(claims: readonly WebhookClaimRef[], now: Date): Promise<void> {
     if (claims.length === 0) return;
     // Due again at once for any worker; a claim that was already lost is left alone.

@@ -31,19 +31,13 @@ builder.subscriptionField('heartbeat', (t) =>
   t.field({
     type: 'DateTime',
     description:
-      'The server time every `intervalSeconds` (default 15), `count` times or until the client stops. Lets a client behind a proxy that drops idle streams keep one open and notice a dead connection.',
+      'The server time every `intervalSeconds` (default 15, at least 1, at most 3600), `count` times or until the client stops. Lets a client behind a proxy that drops idle streams keep one open and notice a dead connection. Needs no API key; without one, an address may hold only a few subscriptions at a time.',
     args: {
       intervalSeconds: t.arg.int({ required: false, defaultValue: 15 }),
       count: t.arg.int({ required: false }),
     },
-    subscribe: async function* (_root, args) {
-      const interval = Math.min(Math.max(args.intervalSeconds ?? 15, 0), 3600) * 1000;
-      const count = args.count ?? Number.POSITIVE_INFINITY;
-      for (let i = 0; i < count; i++) {
-        if (i > 0) await new Promise((r) => setTimeout(r, interval));
-        yield new Date();
-      }
-    },
+    subscribe: (_root, args, ctx) =>
+      ctx.services.serverInfo.heartbeats({ intervalSeconds: args.intervalSeconds ?? 15, count: args.count }),
     resolve: (value: Date) => value,
   }),
 );
