@@ -148,10 +148,11 @@ describe('Dockerfile, replayed', () => {
     });
   }, BUILD_TIMEOUT_MS);
 
+  // Removing the replayed image (a whole node_modules) takes over a minute on a loaded machine.
   afterAll(() => {
     if (server && server.exitCode === null) server.kill('SIGKILL');
     if (scratch) rmSync(scratch, { recursive: true, force: true });
-  });
+  }, 180_000);
 
   it('holds production dependencies, compiled code and migrations, and no sources', () => {
     const at = (p: string) => existsSync(join(image.root, image.workdir, p));
