@@ -1,9 +1,10 @@
-// Writes docs/operations/configuration.md from CONFIG_VARIABLES in src/config.ts; with --check,
+// Writes docs/operations/configuration.md from the variables tables in src/config/; with --check,
 // fails when the file differs. tests/unit/docs-drift.test.ts runs the same comparison.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { z } from 'zod';
-import { CONFIG_VARIABLES } from '../src/config.js';
+import type { VariableSpec } from '../src/config/variable.js';
+import { CONFIG_SECTIONS } from '../src/config.js';
 import { formatMarkdown } from './gen-docs-format.js';
 
 export const CONFIGURATION_DOC = fileURLToPath(
@@ -27,6 +28,7 @@ const number = new Intl.NumberFormat('en-US');
 
 /** What a variable accepts, read from its zod schema: the text it takes and what that becomes. */
 function accepts(schema: z.ZodType): string {
+  if (schema.description) return schema.description;
   const input = jsonSchema(schema, 'input');
   const output = jsonSchema(schema, 'output');
   if (output.type === 'integer') {
@@ -34,9 +36,6 @@ function accepts(schema: z.ZodType): string {
   }
   if (input.enum) {
     const values = input.enum.map((v) => `\`${String(v)}\``);
-    if (values.length === 6 && input.enum.includes('true') && input.enum.includes('false')) {
-      return '`true` or `false` (also `1`/`0`, `yes`/`no`)';
-    }
     return `one of ${values.join(', ')}`;
   }
   if (input.pattern) return `text matching \`${input.pattern}\``;
@@ -44,16 +43,24 @@ function accepts(schema: z.ZodType): string {
   return 'text';
 }
 
+function renderVariable(name: string, spec: VariableSpec): string {
+  const fallback =
+    spec.default === undefined ? 'unset' : spec.default === '' ? 'empty' : `\`${spec.default}\``;
+  return `### \`${name}\`\n\nDefault: ${fallback}. Accepts: ${accepts(spec.schema)}.\n\n${spec.doc}\n`;
+}
+
 export function renderConfigurationDoc(): string {
-  const entries = Object.entries(CONFIG_VARIABLES).map(([name, spec]) => {
-    const fallback = 'default' in spec ? (spec.default === '' ? 'empty' : `\`${spec.default}\``) : 'unset';
-    return `### \`${name}\`\n\nDefault: ${fallback}. Accepts: ${accepts(spec.schema)}.\n\n${spec.doc}\n`;
+  const sections = CONFIG_SECTIONS.map(({ title, variables }) => {
+    const entries = Object.entries(variables as Record<string, VariableSpec>).map(([name, spec]) =>
+      renderVariable(name, spec),
+    );
+    return `## ${title}\n\n${entries.join('\n')}`;
   });
   return formatMarkdown(
     `# Configuration reference
 
-<!-- Generated from CONFIG_VARIABLES in src/config.ts by \`npm run docs:config\`. Do not edit by
-hand: change the \`doc\` of the variable and run the script again. -->
+<!-- Generated from the variables tables in src/config/ by \`npm run docs:config\`. Do not edit
+by hand: change the \`doc\` of the variable and run the script again. -->
 
 rdev reads its settings from environment variables only; every one is optional. At start each
 value is checked, and when any is wrong the server prints one message naming **every** bad
@@ -68,9 +75,7 @@ In Kubernetes, set them in the Deployment's \`env\` (\`manifests/base/deployment
 such as \`DATABASE_URL\` and \`RDEV_BOOTSTRAP_ADMIN_KEY\` come from Secret references (see
 [deployment](deployment.md)).
 
-## Variables
-
-${entries.join('\n')}`,
+${sections.join('\n')}`,
     'docs/operations/configuration.md',
   );
 }
