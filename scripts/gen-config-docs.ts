@@ -65,7 +65,10 @@ by hand: change the \`doc\` of the variable and run the script again. -->
 rdev reads its settings from environment variables only; every one is optional. At start each
 value is checked, and when any is wrong the server prints one message naming **every** bad
 variable and what it accepts, then exits with status 1 (nothing starts half-configured). The
-\`rdev migrate\` and \`rdev keys\` commands read the same variables.
+\`rdev migrate\` and \`rdev keys\` commands read the same variables. A variable whose name starts
+with \`RDEV_\` but is none of these is named in one warning when the server starts, with the
+closest name rdev knows (\`RDEV_PORT\`: did you mean \`PORT\`?); \`RDEV_URL\` and \`RDEV_KEY\`,
+which the client examples use, are left alone.
 
 An empty value counts as unset for variables without a default. Durations and sizes are plain
 whole numbers in the unit the name ends with (\`_MS\`, \`_SECONDS\`, \`_HOURS\`, \`_BYTES\`), except

@@ -142,6 +142,7 @@ export async function openAdminServices(
 /** The composition root: the only place that chooses adapters and wires them to services. */
 export async function createApp(config: Config, overrides: AppOverrides = {}): Promise<App> {
   const logger = overrides.logger ?? createLogger({ level: config.logLevel });
+  if (config.warnings.length > 0) logger.warn({ warnings: config.warnings }, config.warnings.join('; '));
   const metrics = new AppMetrics();
   const tracing = await createTracing(config.tracing, {
     serviceVersion: VERSION,

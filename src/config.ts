@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { crossCheckProblems } from './config/cross-checks.js';
+import { unknownVariableWarnings } from './config/unknown-variables.js';
 import type { FieldContext, Fields, Tidy, VariableSpec } from './config/variable.js';
 import { CONFIG_VARIABLES, type ConfigValues, combinedSettings } from './config/variables.js';
 
@@ -13,7 +14,13 @@ import { CONFIG_VARIABLES, type ConfigValues, combinedSettings } from './config/
 export { CONFIG_SECTIONS, CONFIG_VARIABLES } from './config/variables.js';
 
 /** The settings as the rest of rdev reads them. */
-export type Config = Tidy<Fields<typeof CONFIG_VARIABLES> & ReturnType<typeof combinedSettings>>;
+export type Config = Tidy<
+  Fields<typeof CONFIG_VARIABLES> &
+    ReturnType<typeof combinedSettings> & {
+      /** Problems that do not stop the start (such as unknown `RDEV_*` variables), to log once. */
+      warnings: string[];
+    }
+>;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -51,6 +58,10 @@ export function loadConfig(
     setField(config, spec.field, value === undefined ? null : spec.as ? spec.as(value, context) : value);
   }
   mergeInto(config, combinedSettings(values as ConfigValues, context));
+  config.warnings = unknownVariableWarnings(
+    env,
+    variables.map(([name]) => name),
+  );
   return config as Config;
 }
 

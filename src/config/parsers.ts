@@ -6,10 +6,26 @@ import { z } from 'zod';
  * reference cannot read from its JSON Schema says it in its `description`.
  */
 
+const BOOLEAN_WORDS: Record<string, boolean> = {
+  true: true,
+  false: false,
+  1: true,
+  0: false,
+  yes: true,
+  no: false,
+};
+
 export const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
-  .transform((v) => v === 'true' || v === '1' || v === 'yes')
-  .describe('`true` or `false` (also `1`/`0`, `yes`/`no`)');
+  .string()
+  .transform((text, ctx) => {
+    const value = BOOLEAN_WORDS[text.trim().toLowerCase()];
+    if (value === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'must be one of true, false, 1, 0, yes, no (in any case)' });
+      return z.NEVER;
+    }
+    return value;
+  })
+  .describe('`true` or `false` (also `1`/`0`, `yes`/`no`; in any case)');
 
 export const int = (min: number, max: number) =>
   z

@@ -67,3 +67,46 @@ describe('loadConfig', () => {
     );
   });
 });
+
+describe('boolean variables', () => {
+  it('take true/false, 1/0 and yes/no in any case', () => {
+    for (const [text, value] of [
+      ['TRUE', true],
+      ['Yes', true],
+      ['1', true],
+      ['False', false],
+      ['NO', false],
+      ['0', false],
+    ] as const) {
+      expect(loadConfig({ RDEV_WEBHOOK_WORKER: text }).webhooks.worker, text).toBe(value);
+    }
+  });
+
+  it('list every accepted word when refusing one', () => {
+    expect(() => loadConfig({ RDEV_WEBHOOK_ALLOW_PRIVATE: 'on' })).toThrow(
+      'RDEV_WEBHOOK_ALLOW_PRIVATE="on": must be one of true, false, 1, 0, yes, no (in any case)',
+    );
+  });
+});
+
+describe('unknown RDEV_ variables', () => {
+  it('are named in warnings with the closest setting, and do not stop the start', () => {
+    const config = loadConfig({
+      RDEV_PORT: '5000',
+      RDEV_LOGLEVEL: 'debug',
+      RDEV_XYZZY_PLUGH: '1',
+      RDEV_LOG_LEVEL: 'info',
+      HOME: '/root',
+    });
+    expect(config.port).toBe(4000);
+    expect(config.warnings).toEqual([
+      'RDEV_LOGLEVEL is not a setting rdev reads (did you mean RDEV_LOG_LEVEL?); it is ignored',
+      'RDEV_PORT is not a setting rdev reads (did you mean PORT?); it is ignored',
+      'RDEV_XYZZY_PLUGH is not a setting rdev reads; it is ignored',
+    ]);
+  });
+
+  it('leave alone the names the client examples use', () => {
+    expect(loadConfig({ RDEV_URL: 'http://127.0.0.1:4000', RDEV_KEY: 'rdev_x' }).warnings).toEqual([]);
+  });
+});
