@@ -285,7 +285,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       outputCapBytes: config.commands.outputCapBytes,
       watchdogSeconds: config.commands.watchdogSeconds,
       cancelGraceSeconds: config.commands.cancelGraceSeconds,
-      maxStartAttempts: 5,
+      maxStartAttempts: config.commands.maxStartAttempts,
     },
     observer: {
       onStarted: (c, wait) => metrics.queueWait.observe({ type: c.type }, wait),

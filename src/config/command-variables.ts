@@ -69,6 +69,12 @@ export const COMMAND_VARIABLES = {
     default: '1000',
     doc: 'Safety-net interval of the dispatcher (it also runs on every queue change), and how often a replica looks for expired leases to adopt.',
   }),
+  RDEV_MAX_START_ATTEMPTS: variable({
+    field: 'commands.maxStartAttempts',
+    schema: int(1, 100),
+    default: '5',
+    doc: 'Times rdev tries to start a command whose workspace answers but cannot start it; after the last the command ends FAILED. A workspace that cannot be reached at all (circuit open, API timing out) is waited for and uses up no attempt.',
+  }),
   RDEV_CLAUDE_CONFIG_MAX_BYTES: variable({
     field: 'claudeConfig.maxFileBytes',
     schema: int(1, 16 * 1024 * 1024),

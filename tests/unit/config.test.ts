@@ -43,6 +43,14 @@ describe('loadConfig', () => {
     expect((error as ConfigError).problems).toHaveLength(4);
   });
 
+  it('reads how often a command is tried to start, 5 times unless set', () => {
+    expect(loadConfig({}).commands.maxStartAttempts).toBe(5);
+    expect(loadConfig({ RDEV_MAX_START_ATTEMPTS: '2' }).commands.maxStartAttempts).toBe(2);
+    expect(() => loadConfig({ RDEV_MAX_START_ATTEMPTS: '0' })).toThrow(
+      /RDEV_MAX_START_ATTEMPTS="0": must be at least 1/,
+    );
+  });
+
   it('bounds numbers', () => {
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT="70000": must be at most 65535/);
   });
