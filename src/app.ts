@@ -413,6 +413,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     metrics,
     clientIp,
     maxBodyBytes: config.maxBodyBytes,
+    timeouts: config.http,
     readiness,
     tracing,
     translateError: databaseUnavailable,

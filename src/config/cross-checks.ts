@@ -6,6 +6,8 @@ const AT_MOST: ReadonlyArray<readonly [keyof ConfigValues, keyof ConfigValues]> 
   // on the default fail, with an error blaming the caller for a value it never sent.
   ['RDEV_KEY_ROTATION_GRACE_SECONDS', 'RDEV_KEY_ROTATION_GRACE_MAX_SECONDS'],
   ['RDEV_COMMAND_TIMEOUT_DEFAULT_SECONDS', 'RDEV_COMMAND_TIMEOUT_MAX_SECONDS'],
+  // The headers are part of the request; node refuses a server whose header limit is the longer.
+  ['RDEV_HTTP_HEADERS_TIMEOUT_MS', 'RDEV_HTTP_REQUEST_TIMEOUT_MS'],
 ];
 
 /** Problems of variables that are each valid alone but not together. */

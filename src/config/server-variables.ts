@@ -61,6 +61,24 @@ export const SERVER_VARIABLES = {
     default: '1048576',
     doc: 'Largest accepted request body.',
   }),
+  RDEV_HTTP_HEADERS_TIMEOUT_MS: variable({
+    field: 'http.headersTimeoutMs',
+    schema: int(1000, 600_000),
+    default: '20000',
+    doc: 'Longest time a client may take to send the headers of a request; past it rdev answers 408 and closes the connection (slow-header attacks).',
+  }),
+  RDEV_HTTP_REQUEST_TIMEOUT_MS: variable({
+    field: 'http.requestTimeoutMs',
+    schema: int(1000, 3_600_000),
+    default: '60000',
+    doc: 'Longest time a client may take to send a whole request, headers and body; past it rdev answers 408 and closes the connection. Only receiving the request counts: answers, SSE streams and WebSockets last as long as they need. At least `RDEV_HTTP_HEADERS_TIMEOUT_MS`.',
+  }),
+  RDEV_HTTP_BODY_IDLE_TIMEOUT_MS: variable({
+    field: 'http.bodyIdleTimeoutMs',
+    schema: int(100, 600_000),
+    default: '10000',
+    doc: 'Longest pause while a request body arrives; past it rdev answers 408 and closes the connection, so a client that stops sending halfway holds nothing open.',
+  }),
   RDEV_STREAM_KEEPALIVE_MS: variable({
     field: 'streams.keepAliveMs',
     schema: int(100, 15_000),

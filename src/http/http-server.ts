@@ -24,6 +24,7 @@ import { rateLimitHeaders } from '../services/rate-limiter.js';
 import type { ClientIpResolver } from './client-ip.js';
 import { readBody, sendFetchResponse, sendWholeResponse, streamKind, toYogaRequest } from './fetch-bridge.js';
 import { sendError, sendJson } from './json-response.js';
+import { limitBodyIdleTime, type RequestTimeouts, requestTimeoutOptions } from './request-timeouts.js';
 
 /** A request as the routes see it: the Node objects plus what the edge resolved. */
 export interface RequestInfo {
@@ -63,6 +64,8 @@ export interface HttpServerOptions {
   routes?: RouteHandler[];
   /** Turns infrastructure failures into domain errors (e.g. database down → SERVICE_UNAVAILABLE). */
   translateError?(error: unknown): DomainError | null;
+  /** Slow-client protection: how long sending a request may take. */
+  timeouts: RequestTimeouts;
   /** A server span per request (not for probes and scrapes); none when absent. */
   tracing?: HttpTracing;
 }
@@ -247,16 +250,14 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     }
   };
 
-  const server = createServer((req, res) => {
+  const server = createServer(requestTimeoutOptions(options.timeouts), (req, res) => {
+    limitBodyIdleTime(req, res, options.timeouts.bodyIdleTimeoutMs);
     handle(req, res).catch((error) => {
       logger.error({ err: error }, 'HTTP handler failed');
       if (!res.headersSent) sendError(res, error);
       else res.destroy();
     });
   });
-  // Slowloris protection: a client must finish its headers promptly.
-  server.headersTimeout = 20_000;
-  server.requestTimeout = 0; // streams (SSE) are long-lived by design
   server.keepAliveTimeout = 5_000;
   return Object.assign(server, {
     endStreams() {

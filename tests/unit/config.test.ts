@@ -51,6 +51,17 @@ describe('loadConfig', () => {
     );
   });
 
+  it('limits how long sending a request may take, the headers within the whole', () => {
+    expect(loadConfig({}).http).toEqual({
+      headersTimeoutMs: 20_000,
+      requestTimeoutMs: 60_000,
+      bodyIdleTimeoutMs: 10_000,
+    });
+    expect(() =>
+      loadConfig({ RDEV_HTTP_HEADERS_TIMEOUT_MS: '30000', RDEV_HTTP_REQUEST_TIMEOUT_MS: '20000' }),
+    ).toThrow(/RDEV_HTTP_HEADERS_TIMEOUT_MS="30000": must be at most RDEV_HTTP_REQUEST_TIMEOUT_MS \(20000\)/);
+  });
+
   it('bounds numbers', () => {
     expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT="70000": must be at most 65535/);
   });
