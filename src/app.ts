@@ -12,7 +12,7 @@ import { LocalWorkspaceFiles } from './adapters/local/local-workspace-files.js';
 import { InProcessEventBus } from './adapters/memory/in-process-event-bus.js';
 import { MemoryRateLimitStore } from './adapters/memory/memory-rate-limit-store.js';
 import { OtelCommandTracing } from './adapters/opentelemetry/otel-command-tracing.js';
-import { type DatabaseHandle, openDatabase } from './adapters/postgres/database.js';
+import { type DatabaseHandle, openReachableDatabase } from './adapters/postgres/database.js';
 import { databaseUnavailable } from './adapters/postgres/database-errors.js';
 import { migrateToLatest } from './adapters/postgres/migrator.js';
 import { PostgresEventBus } from './adapters/postgres/postgres-event-bus.js';
@@ -104,7 +104,7 @@ export interface App {
 
 /** `rdev migrate`: applies pending migrations and closes the database. */
 export async function migrateDatabase(config: Config): Promise<string[]> {
-  const database = await openDatabase(config.database);
+  const database = await openReachableDatabase(config.database, 'DATABASE_URL');
   try {
     return (await migrateToLatest(database.db, migrations)).applied;
   } finally {
@@ -120,7 +120,7 @@ export async function migrateDatabase(config: Config): Promise<string[]> {
 export async function openAdminServices(
   config: Config,
 ): Promise<{ apiKeys: ApiKeyService; close(): Promise<void> }> {
-  const database = await openDatabase(config.database);
+  const database = await openReachableDatabase(config.database, 'DATABASE_URL');
   try {
     await migrateToLatest(database.db, migrations);
   } catch (error) {
@@ -148,7 +148,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     serviceVersion: VERSION,
     exporter: overrides.spanExporter,
   });
-  const database = overrides.database ?? (await openDatabase(config.database));
+  // First: a runtime that cannot work (no Kubernetes cluster) stops the start before any migration.
+  const projectRuntime = await createProjectSource(config, logger, metrics, tracing);
+  const database = overrides.database ?? (await openReachableDatabase(config.database, 'DATABASE_URL'));
   const ownsDatabase = !overrides.database;
   const { applied } = await migrateToLatest(database.db, migrations);
   if (applied.length > 0) logger.info({ applied }, 'database migrated');
@@ -167,7 +169,6 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const unitOfWork = new PostgresUnitOfWork(db, createPostgresStores);
   const stores = createPostgresStores(db);
 
-  const projectRuntime = await createProjectSource(config, logger, metrics, tracing);
   const projectCatalog = new ProjectCatalog({
     source: projectRuntime.source,
     ttlMs: config.projects.cacheTtlMs,

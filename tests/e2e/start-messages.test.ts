@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -43,11 +43,63 @@ describe('what rdev serve says about its settings', () => {
     }
   });
 
-  it('refuses a boolean it does not know, listing the ones it does', { timeout: 60_000 }, async () => {
+  it('refuses a boolean it does not know, listing the ones it does', { timeout: 120_000 }, async () => {
     const { code, stderr } = await refusedStart({ RDEV_WEBHOOK_WORKER: 'on' });
     expect(code).toBe(1);
     expect(stderr).toContain(
       'RDEV_WEBHOOK_WORKER="on": must be one of true, false, 1, 0, yes, no (in any case)',
     );
+  });
+
+  it('names DATABASE_URL and what is wrong when the database cannot be reached', {
+    timeout: 60_000,
+  }, async () => {
+    const { code, stderr } = await refusedStart({ DATABASE_URL: 'postgres://rdev:s3cret@127.0.0.1:1/rdev' });
+    expect(code).toBe(1);
+    expect(stderr).toContain(
+      'rdev: cannot connect to the database in DATABASE_URL (postgres://rdev:***@127.0.0.1:1/rdev): nothing accepts connections at 127.0.0.1:1',
+    );
+    expect(stderr).toContain('or unset DATABASE_URL to use the embedded database');
+    expect(stderr).not.toContain('s3cret');
+  });
+
+  it('says what to set when RDEV_RUNTIME=kubernetes finds no cluster', { timeout: 120_000 }, async () => {
+    const home = join(dir, 'home');
+    mkdirSync(home, { recursive: true });
+    const { code, stderr } = await refusedStart({
+      DATABASE_URL: 'memory://',
+      RDEV_RUNTIME: 'kubernetes',
+      HOME: home,
+    });
+    expect(code).toBe(1);
+    expect(stderr).toContain(
+      `rdev: RDEV_RUNTIME is kubernetes, but no cluster is configured: KUBECONFIG is unset, ${home}/.kube/config does not exist`,
+    );
+    expect(stderr).toContain('Set KUBECONFIG to a kubeconfig file, or RDEV_RUNTIME=local');
+    expect(stderr).not.toContain('skipTLSVerify');
+  });
+
+  it('says why a kubeconfig with a plain-HTTP cluster cannot work', { timeout: 120_000 }, async () => {
+    const kubeconfig = join(dir, 'kubeconfig.yaml');
+    writeFileSync(
+      kubeconfig,
+      `apiVersion: v1
+kind: Config
+clusters: [{ name: dev, cluster: { server: "http://127.0.0.1:1" } }]
+users: [{ name: me, user: { token: t } }]
+contexts: [{ name: dev, context: { cluster: dev, user: me } }]
+current-context: dev
+`,
+    );
+    const { code, stderr } = await refusedStart({
+      DATABASE_URL: 'memory://',
+      RDEV_RUNTIME: 'kubernetes',
+      KUBECONFIG: kubeconfig,
+    });
+    expect(code).toBe(1);
+    expect(stderr).toContain(
+      `the cluster "dev" in the kubeconfig ${kubeconfig} is served over plain HTTP (http://127.0.0.1:1)`,
+    );
+    expect(stderr).toContain('insecure-skip-tls-verify: true');
   });
 });

@@ -36,3 +36,35 @@ export function databaseUnavailable(error: unknown): ServiceUnavailableError | n
   }
   return null;
 }
+
+/**
+ * Why a first connection to PostgreSQL failed, in words that say where to look; the driver's own
+ * message follows in brackets.
+ */
+export function connectionFailure(error: unknown, url: string): string {
+  const e = error as { code?: unknown; message?: unknown };
+  const message = typeof e?.message === 'string' ? e.message : String(error);
+  const { hostname, port, pathname } = new URL(url);
+  const where = `${hostname}:${port || '5432'}`;
+  const reason: Record<string, string> = {
+    ECONNREFUSED: `nothing accepts connections at ${where}`,
+    ENOTFOUND: `the host name ${hostname} does not resolve`,
+    EAI_AGAIN: `the host name ${hostname} does not resolve`,
+    ETIMEDOUT: `${where} does not answer`,
+    '28P01': 'the server refused the password',
+    '28000': 'the server refused the user',
+    '3D000': `the database ${decodeURIComponent(pathname.slice(1))} does not exist`,
+  };
+  const known = typeof e?.code === 'string' ? reason[e.code] : undefined;
+  if (known) return `${known} (${message})`;
+  if (/timeout exceeded when trying to connect/i.test(message))
+    return `${where} does not answer (${message})`;
+  return message;
+}
+
+/** The URL with its password masked, fit for a message. */
+export function withoutPassword(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, type LogEvent, PostgresDialect, type QueryId, sql } from 'kysely';
 import pg from 'pg';
+import { connectionFailure, withoutPassword } from './database-errors.js';
 import type { Database } from './schema.js';
 
 export type DatabaseKind = 'pglite' | 'postgres';
@@ -127,6 +128,28 @@ export async function openDatabase(
     },
     onQueryError,
   };
+}
+
+/**
+ * Opens `target` and, on PostgreSQL, checks that it answers (the pool connects lazily), so that a
+ * wrong URL stops a start with what is wrong and the name of the `setting` it came from rather
+ * than a bare socket error at the first query.
+ */
+export async function openReachableDatabase(
+  target: DatabaseTarget,
+  setting: string,
+): Promise<DatabaseHandle> {
+  const database = await openDatabase(target);
+  if (target.kind !== 'postgres') return database;
+  try {
+    await database.ping();
+  } catch (error) {
+    await database.close();
+    throw new Error(
+      `cannot connect to the database in ${setting} (${withoutPassword(target.url)}): ${connectionFailure(error, target.url)}. Check that PostgreSQL runs there and ${setting} is right, or unset ${setting} to use the embedded database.`,
+    );
+  }
+  return database;
 }
 
 /**
