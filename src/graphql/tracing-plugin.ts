@@ -16,7 +16,8 @@ export interface OperationTracingOptions {
  * OpenTelemetry semantic convention attributes `graphql.operation.name`, `graphql.operation.type`
  * and, when enabled, a bounded `graphql.document`. Execution runs inside the span, so the
  * database and runtime spans of the resolvers become its children. Written here rather than taken
- * from `@envelop/opentelemetry`, whose attribute names differ from the conventions.
+ * from `@envelop/opentelemetry`, whose names, document recording and span handling differ (see
+ * docs/architecture.md, Observability).
  */
 export function useOperationTracing(options: OperationTracingOptions): Plugin {
   const start = (document: DocumentNode, operationName: string | null | undefined, ctx: unknown) => {
