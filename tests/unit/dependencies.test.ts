@@ -11,14 +11,17 @@ const TOOLS: Record<string, string> = {
   typescript: 'npm run typecheck and build',
 };
 
-const FOLDERS = ['src', 'tests', 'bench', 'scripts', 'bin', 'migrations'];
-const SOURCE = /\.(ts|mts|js|mjs|cjs)$/;
-const SPECIFIER = /(?:\bfrom\s+|\bimport\s*\(\s*|\bimport\s+|\brequire\s*\(\s*)['"]([^'"./][^'"]*)['"]/g;
+const FOLDERS = ['src', 'console', 'tests', 'bench', 'scripts', 'bin', 'migrations'];
+const SOURCE = /\.(ts|tsx|mts|js|mjs|cjs)$/;
+const SPECIFIER =
+  /(?:\bfrom\s+|\bimport\s*\(\s*|\bimport\s+|\brequire(?:\.resolve)?\s*\(\s*)['"]([^'"./][^'"]*)['"]/g;
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
     .filter(
-      (entry) => entry.isFile() && SOURCE.test(entry.name) && !entry.parentPath.includes('node_modules'),
+      // Built bundles (console/dist) hold the packages' code, not imports of them.
+      (entry) =>
+        entry.isFile() && SOURCE.test(entry.name) && !/\/(node_modules|dist)(\/|$)/.test(entry.parentPath),
     )
     .map((entry) => join(entry.parentPath, entry.name));
 }
