@@ -27,8 +27,8 @@ export interface SentWebhookAttempt {
   /** The receiver answered 410 Gone: the webhook is to be disabled. */
   gone: boolean;
   /**
-   * rdev cut the attempt short itself (it is shutting down): nothing is recorded, and the claim
-   * is handed back so that another worker sends the delivery at once.
+   * rdev cut the attempt short itself (it is shutting down): the attempt is recorded, uses no
+   * retry and leaves the webhook's failure run alone; the delivery is due again at once.
    */
   abandoned: boolean;
 }
@@ -40,7 +40,7 @@ export interface WebhookAttemptReport {
   manual: boolean;
   /**
    * The delivery after the attempt; `lost` when its claim had expired and another worker owns
-   * it; `abandoned` when rdev cut the attempt short and handed the delivery back.
+   * it; `abandoned` when rdev cut the attempt short and the delivery is due again at once.
    */
   outcome: 'succeeded' | 'retrying' | 'failed' | 'lost' | 'abandoned';
   statusCode: number | null;
@@ -209,7 +209,12 @@ export class WebhookDeliveryService {
     let status: WebhookDeliveryStatus = succeeded ? 'SUCCEEDED' : 'FAILED';
     let nextAttemptAt: Date | null = null;
     let failedAutomaticAttempts = claim.failedAutomaticAttempts;
-    if (verdict === 'failed' && !abandoned && (!claim.manual || claim.resumeAfterManual)) {
+    if (abandoned) {
+      // Not the receiver's doing: the attempt is on record, but the schedule does not move on
+      // and the delivery is due again at once, for any replica.
+      status = 'PENDING';
+      nextAttemptAt = at;
+    } else if (verdict === 'failed' && (!claim.manual || claim.resumeAfterManual)) {
       // A manual attempt does not use up the schedule; an automatic one moves it on.
       if (!claim.manual) failedAutomaticAttempts += 1;
       const retryAfterMs =
@@ -269,22 +274,10 @@ export class WebhookDeliveryService {
   /**
    * Stores sent attempts, in the order given, in one transaction: the attempts and the
    * deliveries' next states, each webhook's failure run, and the disabling of an endpoint that
-   * answered 410 or has failed for too long, with its audit row. Abandoned attempts are handed
-   * back instead. One report per attempt.
+   * answered 410 or has failed for too long, with its audit row. An attempt rdev itself cut short
+   * is stored but leaves the webhook's failure run alone. One report per attempt.
    */
-  async record(all: readonly SentWebhookAttempt[]): Promise<WebhookAttemptReport[]> {
-    const abandoned = all.filter((s) => s.abandoned);
-    if (abandoned.length === 0) return this.recordSent(all);
-    // Not the receiver's doing: no attempt is stored, and the delivery is due again at once.
-    await this.deps.deliveries.releaseClaims(
-      abandoned.map((s) => ({ deliveryId: s.result.deliveryId, claimToken: s.result.claimToken })),
-      this.deps.clock(),
-    );
-    const reports = (await this.recordSent(all.filter((s) => !s.abandoned))).values();
-    return all.map((s) => (s.abandoned ? s.report : reports.next().value!));
-  }
-
-  private async recordSent(sent: readonly SentWebhookAttempt[]): Promise<WebhookAttemptReport[]> {
+  async record(sent: readonly SentWebhookAttempt[]): Promise<WebhookAttemptReport[]> {
     if (sent.length === 0) return [];
     const results = sent.map((s) => s.result);
     const reportsOf = (recorded: boolean[]) =>
@@ -298,7 +291,7 @@ export class WebhookDeliveryService {
       const reports = reportsOf(recorded);
       // Webhook by webhook in id order, so that two replicas recording at once lock webhook rows
       // in the same order and never deadlock; each webhook's attempts in the order given.
-      const order = sent.map((_, i) => i).filter((i) => recorded[i]);
+      const order = sent.map((_, i) => i).filter((i) => recorded[i] && !sent[i]!.abandoned);
       order.sort((a, b) => compare(sent[a]!.report.webhookId, sent[b]!.report.webhookId) || a - b);
       // The webhook whose failure run is known to be over (a success was just recorded).
       let cleared: string | null = null;

@@ -107,7 +107,7 @@ describe.each(DATABASE_KINDS)('the webhook delivery worker on %s', (kind) => {
     expect((await deliveryRows()).filter((d) => d.claimed && d.status === 'PENDING')).toHaveLength(3);
   });
 
-  it('hands back an attempt that its own shutdown cut short, with nothing recorded and no retry used', async () => {
+  it('records an attempt that its own shutdown cut short, uses no retry, and makes it due at once', async () => {
     const h = harness({ ...HOLD, scheduleMs: [3_600_000] });
     const r = await receiver(() => {
       // Never answers: the attempt is still waiting when the worker's grace runs out.
@@ -126,14 +126,27 @@ describe.each(DATABASE_KINDS)('the webhook delivery worker on %s', (kind) => {
       failed: number;
       due: boolean;
       claimed: boolean;
+      error: string;
+      failing: boolean;
     }>`
       SELECT d.status, d.failed_automatic_attempts AS failed, d.claim_token IS NOT NULL AS claimed,
              d.next_attempt_at <= ${h.clock()} AS due,
-             (SELECT count(*)::int FROM webhook_attempts a WHERE a.delivery_id = d.id) AS attempts
+             (SELECT count(*)::int FROM webhook_attempts a WHERE a.delivery_id = d.id) AS attempts,
+             (SELECT a.error FROM webhook_attempts a WHERE a.delivery_id = d.id) AS error,
+             (SELECT w.failing_since IS NOT NULL FROM webhooks w WHERE w.id = d.webhook_id) AS failing
       FROM webhook_deliveries d`
       .execute(database().db)
       .then((x) => x.rows);
-    expect(row).toEqual({ status: 'PENDING', attempts: 0, failed: 0, due: true, claimed: false });
+    // On record, so the history shows the cut-off attempt, but not the receiver's failure.
+    expect(row).toEqual({
+      status: 'PENDING',
+      attempts: 1,
+      failed: 0,
+      due: true,
+      claimed: false,
+      error: expect.stringMatching(/shut down/),
+      failing: false,
+    });
     expect(await h.delivery.claim(10)).toHaveLength(1);
   });
 });

@@ -151,7 +151,7 @@ export class UndiciWebhookSender implements WebhookSender {
 
   /**
    * Cuts off the attempts in flight (the end of a shutdown's grace period): each ends
-   * `abandoned`, and its delivery is handed back for another replica to send at once.
+   * `abandoned`: recorded, and due again at once for another replica, with no retry used.
    */
   abort(): void {
     for (const attempt of this.inFlight) attempt.abort(new ShutdownError());
