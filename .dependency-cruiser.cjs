@@ -36,7 +36,7 @@ module.exports = {
       comment: 'Adapters implement ports; they do not reach into services or the edges.',
       severity: 'error',
       from: { path: '^src/adapters/' },
-      to: { path: '^src/(services|graphql|http|workers|app\\.ts|main\\.ts|cli\\.ts)' },
+      to: { path: '^src/(services|graphql|http|workers|lifecycle|composition|app\\.ts|main\\.ts|cli\\.ts)' },
     },
     {
       name: 'edges-reach-behaviour-through-services',
@@ -44,6 +44,23 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/(graphql|http|workers)/' },
       to: { path: '^src/adapters/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'lifecycle-builds-nothing',
+      comment: 'Readiness and shutdown order the parts they are given; they never build or import one.',
+      severity: 'error',
+      from: { path: '^src/lifecycle/' },
+      to: {
+        path: '^src/(adapters|services|graphql|http|workers|composition)/',
+        dependencyTypesNot: ['type-only'],
+      },
+    },
+    {
+      name: 'only-the-root-composes',
+      comment: 'The factories in composition/ are the composition root in parts: only app.ts calls them.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(app\\.ts$|composition/)' },
+      to: { path: '^src/composition/' },
     },
     {
       name: 'entry-points-use-the-root',

@@ -14,13 +14,7 @@ export function useRateLimit(limiter: RateLimiter): Plugin {
   const decisions = new WeakMap<Request, RateLimitDecision>();
 
   const check = async (ctx: GraphQLContext & { request?: Request }, cost: number) => {
-    const principal = ctx.principal;
-    const decision = await limiter.check(
-      principal?.kind === 'key'
-        ? { kind: 'key', keyId: principal.keyId, limit: principal.rateLimit ?? null }
-        : { kind: 'ip', ip: ctx.clientIp },
-      cost,
-    );
+    const decision = await limiter.checkCaller(ctx.principal, ctx.clientIp, cost);
     if (ctx.request) decisions.set(ctx.request, decision);
     if (!decision.allowed) {
       throw new GraphQLError(`Rate limit exceeded; retry after ${decision.resetSeconds} s.`, {

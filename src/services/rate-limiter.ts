@@ -1,3 +1,4 @@
+import type { Principal } from '../domain/principal.js';
 import {
   estimatedCount,
   type RateLimitDecision,
@@ -43,6 +44,16 @@ export class RateLimiter {
 
   limitFor(subject: RateLimitSubject): number {
     return subject.kind === 'key' ? (subject.limit ?? this.deps.defaultKeyLimit) : this.deps.anonymousLimit;
+  }
+
+  /** Counts `cost` against the caller: its key's window, or its client IP's when it has no key. */
+  checkCaller(caller: Principal | null, clientIp: string, cost: number): Promise<RateLimitDecision> {
+    return this.check(
+      caller?.kind === 'key'
+        ? { kind: 'key', keyId: caller.keyId, limit: caller.rateLimit ?? null }
+        : { kind: 'ip', ip: clientIp },
+      cost,
+    );
   }
 
   async check(subject: RateLimitSubject, cost: number): Promise<RateLimitDecision> {

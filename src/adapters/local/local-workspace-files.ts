@@ -1,28 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { constants, type Stats } from 'node:fs';
-import {
-  type FileHandle,
-  link,
-  lstat,
-  mkdir,
-  open,
-  readdir,
-  realpath,
-  rename,
-  rm,
-  unlink,
-} from 'node:fs/promises';
+import { link, lstat, mkdir, open, readdir, realpath, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   CLAUDE_DIR,
   type ClaudeConfigLayout,
   CONFIG_FILE_SUFFIX,
-  claudeConfigEtag,
   claudeConfigNameProblem,
-  ETAG_COMPARE_BYTES,
   isClaudeConfigName,
   SKILL_FILE_NAME,
-  SKILL_TREE_MAX_DEPTH,
   unsafeClaudePathError,
 } from '../../domain/claude-config.js';
 import { DomainError, RuntimeUnavailableError, ValidationError } from '../../domain/errors.js';
@@ -30,15 +15,13 @@ import type {
   ReadLimits,
   RemoveOutcome,
   StoredConfigItem,
-  StoredTreeEntry,
   WorkspaceFiles,
   WriteExpectation,
   WriteOutcome,
 } from '../../ports/workspace-files.js';
 import type { WorkspaceTarget } from '../../ports/workspace-runtime.js';
-
-// O_NONBLOCK: opening a FIFO planted under an item's name must not wait for a writer.
-const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+import { codeOf, ignoreCode, lstatOrNull } from './fs-errors.js';
+import { etagOf, readConfigItem } from './read-config-item.js';
 
 /**
  * Claude Code items in local workspace folders (node:fs). Every component below the workspace is
@@ -98,7 +81,7 @@ export class LocalWorkspaceFiles implements WorkspaceFiles {
     const items: StoredConfigItem[] = [];
     let budget = limits.maxTotalBytes;
     for (const name of [...names].sort()) {
-      const item = await readItem(folder, layout, name, limits, budget);
+      const item = await readConfigItem(folder, layout, name, limits, budget);
       if (!item) continue;
       items.push(item);
       budget -= item.content?.length ?? 0;
@@ -114,7 +97,7 @@ export class LocalWorkspaceFiles implements WorkspaceFiles {
   ): Promise<StoredConfigItem | null> {
     checkName(layout, name);
     const folder = await this.kindFolder(target, layout, false);
-    return folder ? readItem(folder, layout, name, limits, limits.maxTotalBytes) : null;
+    return folder ? readConfigItem(folder, layout, name, limits, limits.maxTotalBytes) : null;
   }
 
   private async writeOne(
@@ -244,152 +227,6 @@ export class LocalWorkspaceFiles implements WorkspaceFiles {
   }
 }
 
-async function readItem(
-  folder: string,
-  layout: ClaudeConfigLayout,
-  name: string,
-  limits: ReadLimits,
-  budget: number,
-): Promise<StoredConfigItem | null> {
-  if (layout.form === 'file') {
-    const file = join(folder, `${name}${CONFIG_FILE_SUFFIX}`);
-    const stats = await lstatOrNull(file);
-    return stats ? describe(file, name, stats, limits, budget, null) : null;
-  }
-  const dir = join(folder, name);
-  const dirStats = await lstatOrNull(dir);
-  if (!dirStats) return null;
-  if (dirStats.isSymbolicLink()) return unreadable(name, 'symlink', dirStats);
-  if (!dirStats.isDirectory()) return null;
-  const file = join(dir, SKILL_FILE_NAME);
-  const stats = await lstatOrNull(file);
-  if (!stats) return null;
-  return describe(file, name, stats, limits, budget, await listTree(dir, limits.maxTreeEntries));
-}
-
-async function describe(
-  file: string,
-  name: string,
-  stats: Stats,
-  limits: ReadLimits,
-  budget: number,
-  tree: { files: StoredTreeEntry[]; truncated: boolean } | null,
-): Promise<StoredConfigItem> {
-  const base = {
-    name,
-    size: stats.size,
-    modifiedAt: stats.mtime,
-    files: tree?.files ?? null,
-    filesTruncated: tree?.truncated ?? false,
-  };
-  if (stats.isSymbolicLink()) return { ...base, type: 'symlink', content: null, unread: 'not-a-file' };
-  if (!stats.isFile()) return { ...base, type: 'other', content: null, unread: 'not-a-file' };
-  const skip = (unread: StoredConfigItem['unread']) => ({
-    ...base,
-    type: 'file' as const,
-    content: null,
-    unread,
-  });
-  if (stats.nlink > 1) return skip('hard-linked');
-  if (stats.size > limits.maxFileBytes) return skip('too-large');
-  if (stats.size > budget) return skip('budget');
-  const read = await readBounded(file, limits.maxFileBytes + 1, stats);
-  if (read === null) return skip('not-a-file');
-  if (read.length > limits.maxFileBytes) return skip('too-large');
-  return { ...base, type: 'file', size: read.length, content: read, unread: null };
-}
-
-function unreadable(name: string, type: 'symlink' | 'other', stats: Stats): StoredConfigItem {
-  return {
-    name,
-    type,
-    size: stats.size,
-    modifiedAt: stats.mtime,
-    content: null,
-    unread: 'not-a-file',
-    files: null,
-    filesTruncated: false,
-  };
-}
-
-/**
- * Up to `limit` bytes of a regular file, opened without following a link; `null` when what is
- * there now is not the file `expected` described (replaced by a link or a FIFO in between).
- */
-async function readBounded(path: string, limit: number, expected?: Stats): Promise<Buffer | null> {
-  let handle: FileHandle;
-  try {
-    handle = await open(path, READ_FLAGS);
-  } catch (error) {
-    if (['ELOOP', 'ENOENT', 'ENXIO', 'EMLINK'].includes(codeOf(error) ?? '')) return null;
-    throw error;
-  }
-  try {
-    const stats = await handle.stat();
-    if (!stats.isFile()) return null;
-    if (expected && (stats.ino !== expected.ino || stats.dev !== expected.dev)) return null;
-    const parts: Buffer[] = [];
-    let total = 0;
-    while (total < limit) {
-      const chunk = Buffer.alloc(Math.min(64 * 1024, limit - total));
-      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
-      if (bytesRead === 0) break;
-      parts.push(chunk.subarray(0, bytesRead));
-      total += bytesRead;
-    }
-    return Buffer.concat(parts);
-  } finally {
-    await handle.close();
-  }
-}
-
-/** The etag of what `path` holds now, `null` when it is no regular file. */
-async function etagOf(path: string): Promise<string | null> {
-  const bytes = await readBounded(path, ETAG_COMPARE_BYTES);
-  return bytes ? claudeConfigEtag(bytes) : null;
-}
-
-/** A skill folder's entries, breadth first, at most `limit`, never descending into links. */
-async function listTree(
-  root: string,
-  limit: number,
-): Promise<{ files: StoredTreeEntry[]; truncated: boolean }> {
-  const files: StoredTreeEntry[] = [];
-  const queue: Array<{ dir: string; prefix: string; depth: number }> = [{ dir: root, prefix: '', depth: 1 }];
-  while (queue.length > 0) {
-    const { dir, prefix, depth } = queue.shift()!;
-    let names: string[];
-    try {
-      names = (await readdir(dir)).sort();
-    } catch {
-      continue;
-    }
-    for (const name of names) {
-      if (name.startsWith('.') && name.includes('.rdev-')) continue;
-      if (files.length >= limit) return { files: byPath(files), truncated: true };
-      const path = join(dir, name);
-      const stats = await lstatOrNull(path);
-      if (!stats) continue;
-      const type = stats.isSymbolicLink()
-        ? 'symlink'
-        : stats.isDirectory()
-          ? 'directory'
-          : stats.isFile()
-            ? 'file'
-            : 'other';
-      files.push({ path: `${prefix}${name}`, type, size: stats.size });
-      if (type === 'directory' && depth < SKILL_TREE_MAX_DEPTH) {
-        queue.push({ dir: path, prefix: `${prefix}${name}/`, depth: depth + 1 });
-      }
-    }
-  }
-  return { files: byPath(files), truncated: false };
-}
-
-function byPath(files: StoredTreeEntry[]): StoredTreeEntry[] {
-  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-}
-
 async function workspaceRoot(target: WorkspaceTarget): Promise<string> {
   try {
     // The workspace folder itself may be reached through a link (a configured path); below it
@@ -426,23 +263,4 @@ async function guarded<T>(
 function checkName(layout: ClaudeConfigLayout, name: string): void {
   const problem = claudeConfigNameProblem(layout.kind, name);
   if (problem) throw new ValidationError([{ path: 'name', message: problem }]);
-}
-
-async function lstatOrNull(path: string): Promise<Stats | null> {
-  try {
-    return await lstat(path);
-  } catch (error) {
-    if (codeOf(error) === 'ENOENT' || codeOf(error) === 'ENOTDIR') return null;
-    throw error;
-  }
-}
-
-function codeOf(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException | null)?.code;
-}
-
-function ignoreCode(code: string) {
-  return (error: unknown) => {
-    if (codeOf(error) !== code) throw error;
-  };
 }

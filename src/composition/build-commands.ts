@@ -1,0 +1,76 @@
+import { OtelCommandTracing } from '../adapters/opentelemetry/otel-command-tracing.js';
+import type { Config } from '../config.js';
+import { systemPrincipal } from '../domain/principal.js';
+import { commandMetrics } from '../observability/command-metrics.js';
+import type { EventBus } from '../ports/event-bus.js';
+import type { WorkspaceRuntime } from '../ports/workspace-runtime.js';
+import { systemClock } from '../services/clock.js';
+import { CommandExecutor } from '../services/command-executor.js';
+import { CommandService } from '../services/command-service.js';
+import type { ProjectService } from '../services/project-service.js';
+import { CommandDispatcher } from '../workers/command-dispatcher.js';
+import type { AppDatabase } from './build-database.js';
+import type { Telemetry } from './build-telemetry.js';
+
+export interface CommandDeps extends Telemetry {
+  database: AppDatabase;
+  projects: ProjectService;
+  runtime: WorkspaceRuntime;
+  bus: EventBus;
+}
+
+/**
+ * Commands: the service that queues, reads and cancels them, the executor that claims, starts
+ * and follows them, and this replica's dispatcher that drives the executor. Their counters and
+ * the queue gauges go to the app's metrics.
+ */
+export function buildCommands(config: Config, deps: CommandDeps) {
+  const { logger, metrics, bus } = deps;
+  const { unitOfWork, stores } = deps.database;
+  const counted = commandMetrics(metrics);
+  const service = new CommandService({
+    store: stores.commands,
+    unitOfWork,
+    projects: deps.projects,
+    runtime: deps.runtime,
+    bus,
+    clock: systemClock,
+    limits: config.commands,
+    onQueued: counted.onQueued,
+    onFinished: counted.onFinished,
+  });
+  const executor = new CommandExecutor({
+    store: stores.commands,
+    unitOfWork,
+    projects: deps.projects,
+    runtime: deps.runtime,
+    bus,
+    commands: service,
+    settings: {
+      leaseMs: config.commands.leaseMs,
+      queueAgingSeconds: config.commands.queueAgingSeconds,
+      maxChunkBytes: config.commands.outputChunkBytes,
+      outputCapBytes: config.commands.outputCapBytes,
+      watchdogSeconds: config.commands.watchdogSeconds,
+      cancelGraceSeconds: config.commands.cancelGraceSeconds,
+      maxStartAttempts: config.commands.maxStartAttempts,
+    },
+    observer: {
+      onStarted: counted.onStarted,
+      onOutputBytes: counted.onOutputBytes,
+      log: (level, message, details) => logger[level](details, message),
+    },
+    tracing: new OtelCommandTracing(deps.tracing.tracer),
+  });
+  metrics.trackQueue(() => service.queueCounts(systemPrincipal('metrics')));
+  const dispatcher = new CommandDispatcher({
+    executor,
+    bus,
+    intervalMs: config.commands.dispatchIntervalMs,
+    retentionMs: config.commands.retentionSeconds * 1000,
+    leaseMs: config.commands.leaseMs,
+    adoptAllAtStart: deps.database.handle.kind === 'pglite',
+    onError: (error, what) => logger.warn({ err: error }, `command dispatcher: ${what} failed`),
+  });
+  return { service, dispatcher };
+}

@@ -1,0 +1,82 @@
+import { LocalExecTransport } from '../adapters/local/local-exec-transport.js';
+import { LocalProjectSource } from '../adapters/local/local-project-source.js';
+import { LocalWorkspaceFiles } from '../adapters/local/local-workspace-files.js';
+import { SupervisorRuntime } from '../adapters/supervisor/supervisor-runtime.js';
+import type { Config } from '../config.js';
+import type { ProjectSource } from '../ports/project-source.js';
+import type { WorkspaceFiles } from '../ports/workspace-files.js';
+import type { WorkspaceRuntime } from '../ports/workspace-runtime.js';
+import type { Telemetry } from './build-telemetry.js';
+
+/** Where projects come from, where their commands run, and how their `.claude/` files are reached. */
+export interface ProjectRuntime {
+  source: ProjectSource;
+  runtime: WorkspaceRuntime;
+  files: WorkspaceFiles;
+}
+
+/** Folders and child processes (`local`) or labelled pods and pod exec (`kubernetes`). */
+export async function buildProjectRuntime(config: Config, telemetry: Telemetry): Promise<ProjectRuntime> {
+  if (config.runtime === 'kubernetes') return buildKubernetesRuntime(config, telemetry);
+  return {
+    runtime: new SupervisorRuntime({ transport: new LocalExecTransport() }),
+    files: new LocalWorkspaceFiles(),
+    source: new LocalProjectSource({
+      workspacesDir: config.workspacesDir,
+      projectsFile: config.projects.projectsFile,
+      rescanMs: config.projects.localRescanMs,
+      logger: telemetry.logger.child({ component: 'local-projects' }),
+    }),
+  };
+}
+
+/** Every Kubernetes call of the app goes through one guard: one circuit breaker, one set of time limits. */
+async function buildKubernetesRuntime(
+  config: Config,
+  { logger, metrics, tracing }: Telemetry,
+): Promise<ProjectRuntime> {
+  // Loaded only for this runtime: the Kubernetes client alone adds about 70 MB to a process.
+  const [
+    { KubeApiGuard },
+    { loadKubeConfig, resolveNamespace },
+    { KubernetesExecTransport },
+    { KubernetesProjectSource },
+    { KubernetesWorkspaceFiles },
+  ] = await Promise.all([
+    import('../adapters/kubernetes/kube-api-guard.js'),
+    import('../adapters/kubernetes/kube-connection.js'),
+    import('../adapters/kubernetes/kubernetes-exec-transport.js'),
+    import('../adapters/kubernetes/kubernetes-project-source.js'),
+    import('../adapters/kubernetes/kubernetes-workspace-files.js'),
+  ]);
+  const kubeConfig = loadKubeConfig(config.kubeconfigPath);
+  const guard = new KubeApiGuard({
+    failureThreshold: config.kubeApi.breakerFailures,
+    openMs: config.kubeApi.breakerOpenMs,
+    timeoutMs: config.kubeApi.timeoutMs,
+    metrics,
+    logger: logger.child({ component: 'kube-api' }),
+    tracer: tracing.tracer,
+  });
+  const namespace = resolveNamespace(config.namespace, kubeConfig);
+  const execTransport = new KubernetesExecTransport({
+    kubeConfig,
+    namespace,
+    guard: (fn) => guard.execute('exec', () => fn(), { timeoutMs: 15_000 }),
+  });
+  return {
+    runtime: new SupervisorRuntime({ transport: execTransport }),
+    // .claude/ files through the same exec transport, so the same circuit breaker guards them.
+    files: new KubernetesWorkspaceFiles({ transport: execTransport }),
+    source: new KubernetesProjectSource({
+      kubeConfig,
+      namespace,
+      labelPrefix: config.projects.labelPrefix,
+      configMapName: config.projects.configMapName,
+      guard,
+      resyncMs: config.projects.resyncMs,
+      retryMaxMs: Math.min(10_000, config.kubeApi.breakerOpenMs),
+      logger: logger.child({ component: 'kube-projects' }),
+    }),
+  };
+}
