@@ -134,6 +134,7 @@ export class ApiKeyService {
   async update(caller: Principal | null, input: UpdateApiKeyInput): Promise<ApiKey> {
     requireScope(caller, 'keys:manage');
     const data = parseInput(updateSchema, input);
+    await this.assertNotRotatedOut(caller, data.id, 'change');
     const current = await this.getManageable(caller, data.id);
     const next = {
       scopes: data.scopes ?? current.scopes,
@@ -179,6 +180,7 @@ export class ApiKeyService {
       { gracePeriodSeconds: input.gracePeriodSeconds },
     );
     const grace = asked.gracePeriodSeconds ?? this.deps.rotationGraceDefaultSeconds;
+    await this.assertNotRotatedOut(caller, input.id, 'rotate');
     const current = await this.getManageable(caller, input.id);
     if (current.revokedAt)
       throw new ValidationError([{ path: 'id', message: 'a revoked key cannot be rotated' }]);
@@ -206,6 +208,7 @@ export class ApiKeyService {
 
   async revoke(caller: Principal | null, id: string): Promise<ApiKey> {
     requireScope(caller, 'keys:manage');
+    await this.assertNotRotatedOut(caller, id, 'revoke');
     const current = await this.getManageable(caller, id);
     const key = await this.deps.unitOfWork.run(async ({ apiKeys, audit }) => {
       const revoked = await apiKeys.revoke(current.id, this.deps.clock());
@@ -305,6 +308,25 @@ export class ApiKeyService {
     const key = await this.deps.store.get(id);
     if (!key || !this.manageable(caller, key)) throw new NotFoundError('ApiKey', id);
     return key;
+  }
+
+  /**
+   * A secret in its grace period may use its key but not manage it: rotating with no grace would
+   * shut out the holder of the newest secret, and revoking or changing the key would do the same.
+   * Read from the store rather than the caller's (possibly cached) principal, so a rotation made a
+   * moment ago on another replica counts.
+   */
+  private async assertNotRotatedOut(
+    caller: Principal,
+    keyId: string,
+    action: 'rotate' | 'revoke' | 'change',
+  ): Promise<void> {
+    if (caller.kind !== 'key' || caller.keyId !== keyId) return;
+    const credential = await this.deps.store.findCredential(caller.credentialId);
+    if (credential?.key.id === keyId && credential.secretExpiresAt === null) return;
+    throw new ForbiddenError(
+      `This secret was replaced by a rotation and only works until its grace period ends: it cannot ${action} its own key. Use the newest secret.`,
+    );
   }
 
   private manageable(caller: Principal, key: ApiKey): boolean {
