@@ -134,6 +134,7 @@ export async function openAdminServices(
     clock: systemClock,
     rotationGraceDefaultSeconds: config.auth.rotationGraceSeconds,
     rotationGraceMaxSeconds: config.auth.rotationGraceMaxSeconds,
+    defaultRateLimit: config.rateLimits.perKey,
     onKeyChanged: () => {},
   });
   return { apiKeys, close: () => database.close() };
@@ -320,6 +321,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       clock: systemClock,
       rotationGraceDefaultSeconds: config.auth.rotationGraceSeconds,
       rotationGraceMaxSeconds: config.auth.rotationGraceMaxSeconds,
+      defaultRateLimit: config.rateLimits.perKey,
       // Forgotten here at once; other replicas (and this one's open streams) hear it on the bus.
       onKeyChanged: (keyId) => {
         auth.invalidateKey(keyId);

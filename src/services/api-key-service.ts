@@ -50,17 +50,27 @@ export interface ApiKeyServiceDeps {
   /** Rotation grace period when none is asked for, and the longest allowed. */
   rotationGraceDefaultSeconds: number;
   rotationGraceMaxSeconds: number;
+  /** Rate limit of a key without its own (`RDEV_RATE_LIMIT_PER_KEY`): what `rateLimit: null` means. */
+  defaultRateLimit: number;
   /** Told after a change so this replica's authentication cache forgets the key at once. */
   onKeyChanged(keyId: string): void;
 }
 
 /**
- * What a key may hand out: never more scopes, projects or addresses than it holds, and never a key
- * that outlives it (else an expiring key could mint itself a permanent one).
+ * What a key may hand out: never more scopes, projects, addresses or rate limit than it holds, and
+ * never a key that outlives it (else an expiring key could mint itself a permanent one).
+ * `defaultRateLimit` is what a `rateLimit` of `null` stands for.
  */
 function assertWithinCaller(
   caller: Principal,
-  key: { scopes: Scope[]; projectNames: string[] | null; allowedIps: string[]; expiresAt: Date | null },
+  key: {
+    scopes: Scope[];
+    projectNames: string[] | null;
+    allowedIps: string[];
+    expiresAt: Date | null;
+    rateLimit: number | null;
+  },
+  defaultRateLimit: number,
 ) {
   if (caller.kind === 'system' || caller.scopes.has('admin')) return;
   const extra = key.scopes.filter((s) => !hasScope(caller.scopes, s) || s === 'admin');
@@ -89,6 +99,12 @@ function assertWithinCaller(
       `A key that expires may only create or change keys to expire no later than itself (set expiresAt to ${caller.expiresAt.toISOString()} or earlier).`,
     );
   }
+  const own = caller.rateLimit ?? defaultRateLimit;
+  if ((key.rateLimit ?? defaultRateLimit) > own) {
+    throw new ForbiddenError(
+      `A key may not grant a rate limit above its own (set rateLimit to ${own} or lower).`,
+    );
+  }
 }
 
 export class ApiKeyService {
@@ -103,7 +119,7 @@ export class ApiKeyService {
     if (data.expiresAt && data.expiresAt <= this.deps.clock()) {
       throw new ValidationError([{ path: 'expiresAt', message: 'must be in the future' }]);
     }
-    assertWithinCaller(caller, data);
+    assertWithinCaller(caller, data, this.deps.defaultRateLimit);
     const secret = generateKeyText();
     const apiKey = await this.deps.unitOfWork.run(async ({ apiKeys, audit }) => {
       const key = await apiKeys.create({
@@ -141,8 +157,9 @@ export class ApiKeyService {
       projectNames: data.projectNames !== undefined ? data.projectNames : current.projectNames,
       allowedIps: data.allowedIps ?? current.allowedIps,
       expiresAt: data.expiresAt !== undefined ? data.expiresAt : current.expiresAt,
+      rateLimit: data.rateLimit !== undefined ? data.rateLimit : current.rateLimit,
     };
-    assertWithinCaller(caller, next);
+    assertWithinCaller(caller, next, this.deps.defaultRateLimit);
     const { id, ...patch } = data;
     const key = await this.deps.unitOfWork.run(async ({ apiKeys, audit }) => {
       const updated = await apiKeys.update(id, patch);
@@ -331,7 +348,7 @@ export class ApiKeyService {
 
   private manageable(caller: Principal, key: ApiKey): boolean {
     try {
-      assertWithinCaller(caller, key);
+      assertWithinCaller(caller, key, this.deps.defaultRateLimit);
       return true;
     } catch {
       return false;

@@ -75,4 +75,41 @@ describe.each(DATABASE_KINDS)('what a key may do to keys, on %s', (kind) => {
     expect((await app.graphql(VIEWER, {}, app.auth(s2))).status).toBe(401);
     expect((await app.graphql(VIEWER, {}, app.auth(s3))).status).toBe(200);
   });
+
+  it('bounds the rate limit of keys a key creates or changes, its own included, by its own', async () => {
+    t = await startTestApp(kind, { RDEV_RATE_LIMIT_PER_KEY: '1000' });
+    const app = t;
+    const create = async (input: Record<string, unknown>, key?: string) =>
+      (await app.graphql(CREATE, { input: { scopes: ['PROJECTS_READ'], ...input } }, app.auth(key))).body.data
+        .createApiKey;
+
+    const parent = await create({ name: 'parent', scopes: ['KEYS_MANAGE', 'PROJECTS_READ'], rateLimit: 50 });
+    expect(parent.apiKey.rateLimit).toBe(50);
+    const p = parent.secret as string;
+    const parentId = (await app.graphql(VIEWER, {}, app.auth(p))).body.data.viewer.apiKey.id as string;
+
+    // Children: not above 50, and not "the default" (1000) either.
+    const above = await create({ name: 'above', rateLimit: 100 }, p);
+    expect(above).toMatchObject({ __typename: 'ForbiddenError', code: 'FORBIDDEN' });
+    expect(above.message).toMatch(/rate limit above its own.*50/);
+    expect((await create({ name: 'default', rateLimit: null }, p)).code).toBe('FORBIDDEN');
+    expect((await create({ name: 'equal', rateLimit: 50 }, p)).apiKey.rateLimit).toBe(50);
+
+    // Its own limit cannot be raised, nor set back to the default.
+    for (const rateLimit of [100_000, null]) {
+      const raised = await app.graphql(UPDATE, { input: { id: parentId, rateLimit } }, app.auth(p));
+      expect(raised.body.data.updateApiKey.code).toBe('FORBIDDEN');
+    }
+    const lowered = await app.graphql(UPDATE, { input: { id: parentId, rateLimit: 40 } }, app.auth(p));
+    expect(lowered.body.data.updateApiKey.apiKey.rateLimit).toBe(40);
+    expect((await app.graphql(VIEWER, {}, app.auth(p))).body.data.viewer.apiKey.rateLimit).toBe(40);
+
+    // A key without a limit of its own has the default: no child above it.
+    const plain = (await create({ name: 'plain', scopes: ['KEYS_MANAGE', 'PROJECTS_READ'] })).secret as string;
+    expect((await create({ name: 'big', rateLimit: 5000 }, plain)).code).toBe('FORBIDDEN');
+    expect((await create({ name: 'same', rateLimit: null }, plain)).__typename).toBe('CreateApiKeyPayload');
+
+    // An admin is bounded by nothing.
+    expect((await create({ name: 'admin made', rateLimit: 5000 })).apiKey.rateLimit).toBe(5000);
+  });
 });
