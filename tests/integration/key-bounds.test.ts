@@ -105,7 +105,8 @@ describe.each(DATABASE_KINDS)('what a key may do to keys, on %s', (kind) => {
     expect((await app.graphql(VIEWER, {}, app.auth(p))).body.data.viewer.apiKey.rateLimit).toBe(40);
 
     // A key without a limit of its own has the default: no child above it.
-    const plain = (await create({ name: 'plain', scopes: ['KEYS_MANAGE', 'PROJECTS_READ'] })).secret as string;
+    const plain = (await create({ name: 'plain', scopes: ['KEYS_MANAGE', 'PROJECTS_READ'] }))
+      .secret as string;
     expect((await create({ name: 'big', rateLimit: 5000 }, plain)).code).toBe('FORBIDDEN');
     expect((await create({ name: 'same', rateLimit: null }, plain)).__typename).toBe('CreateApiKeyPayload');
 
