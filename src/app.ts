@@ -27,6 +27,7 @@ import { WEBHOOK_RESPONSE_EXCERPT_BYTES } from './domain/webhook.js';
 import { useAuthentication } from './graphql/auth-plugin.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { useLiveStreams } from './graphql/live-stream-plugin.js';
+import { OutputBudget } from './graphql/output-budget.js';
 import { useRateLimit } from './graphql/rate-limit-plugin.js';
 import { schema } from './graphql/schema.js';
 import { createRdevYoga, type RdevYoga } from './graphql/yoga.js';
@@ -352,6 +353,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     requestId: server.requestId,
     clientIp: server.clientIp,
     services,
+    outputBudget: new OutputBudget(config.graphql.maxOutputBytes),
   });
 
   const yoga = createRdevYoga({
