@@ -79,7 +79,7 @@ export const ACCESS_VARIABLES = {
     field: 'graphql.maxCost',
     schema: int(1, 1_000_000),
     default: '20000',
-    doc: 'Estimated cost per operation (graphql-armor\'s weights: a leaf 1, an object 2 plus 1.5 times its children, a list times the items it returns). Checked on the document, and again when it runs with its variables, where a connection without `first` counts its default page size (20), `Command.output` 100 and `nodes` one per id. The default admits a full page of 100 of any list, and refuses the output of every listed command at once.',
+    doc: "Estimated cost per operation (graphql-armor's weights: a leaf 1, an object 2 plus 1.5 times its children, a list times the items it returns). Checked on the document, and again when it runs with its variables, where a connection without `first` counts its default page size (20), `Command.output` 100 and `nodes` one per id. The default admits a full page of 100 of any list, and refuses the output of every listed command at once.",
   }),
   RDEV_GRAPHQL_MAX_OUTPUT_BYTES: variable({
     field: 'graphql.maxOutputBytes',
