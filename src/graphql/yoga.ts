@@ -10,6 +10,7 @@ import { useCommandOutputPlan } from './command-output-plan.js';
 import type { GraphQLContext } from './context.js';
 import { useCostLimit } from './cost-limit-plugin.js';
 import { createMaskError } from './error-masking.js';
+import { useInputTextGuard } from './input-text-plugin.js';
 import { useOperationMetrics } from './metrics-plugin.js';
 import { type OperationTracingOptions, useOperationTracing } from './tracing-plugin.js';
 
@@ -98,6 +99,7 @@ export function createRdevYoga(options: YogaOptions): RdevYoga {
       }),
       ...armor.plugins,
       useCostLimit(options.limits.maxCost),
+      useInputTextGuard(),
       ...(options.production ? [useIntrospectionWithKeysOnly()] : []),
       useCommandOutputPlan(),
       ...(options.tracing ? [useOperationTracing(options.tracing)] : []),
