@@ -6,21 +6,38 @@
  */
 const NUL = '\u0000';
 
-/** The path of the first string inside `value` holding a NUL character (keys included), or null. */
-export function findNul(value: unknown, path: string[] = []): string[] | null {
-  if (typeof value === 'string') return value.includes(NUL) ? path : null;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = findNul(value[i], [...path, String(i)]);
-      if (found) return found;
-    }
-    return null;
+/**
+ * The path of the first string inside `value` holding a NUL character (keys included), or null.
+ * Walks with a stack of its own, not by recursion: a client's variables may nest as deep as a body
+ * allows.
+ */
+export function findNul(value: unknown): string[] | null {
+  interface Step {
+    value: unknown;
+    key: string | null;
+    parent: Step | null;
   }
-  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
-    for (const [key, inner] of Object.entries(value)) {
-      if (key.includes(NUL)) return [...path, key];
-      const found = findNul(inner, [...path, key]);
-      if (found) return found;
+  const pathOf = (step: Step, last?: string) => {
+    const path: string[] = last === undefined ? [] : [last];
+    for (let s: Step | null = step; s?.key != null; s = s.parent) path.push(s.key);
+    return path.reverse();
+  };
+  const pending: Step[] = [{ value, key: null, parent: null }];
+  while (pending.length > 0) {
+    const step = pending.pop()!;
+    const next = step.value;
+    if (typeof next === 'string') {
+      if (next.includes(NUL)) return pathOf(step);
+    } else if (Array.isArray(next)) {
+      for (let i = next.length - 1; i >= 0; i--)
+        pending.push({ value: next[i], key: String(i), parent: step });
+    } else if (next !== null && typeof next === 'object' && !(next instanceof Date)) {
+      const entries = Object.entries(next);
+      for (const [key] of entries) if (key.includes(NUL)) return pathOf(step, key);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [key, inner] = entries[i]!;
+        pending.push({ value: inner, key, parent: step });
+      }
     }
   }
   return null;

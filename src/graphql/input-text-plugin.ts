@@ -11,8 +11,10 @@ import { findNul, NUL_MESSAGE } from '../domain/input-text.js';
 export function useInputTextGuard(): Plugin {
   const check = (args: { document: DocumentNode; variableValues?: Record<string, unknown> | null }) => {
     const inVariables = findNul(args.variableValues ?? null);
-    const path = inVariables ? ['variables', ...inVariables] : literalWithNul(args.document);
-    if (!path) return null;
+    const found = inVariables ? ['variables', ...inVariables] : literalWithNul(args.document);
+    if (!found) return null;
+    // A path through deeply nested input is named by its start and end only.
+    const path = found.length > 12 ? [...found.slice(0, 6), '…', ...found.slice(-5)] : found;
     return {
       errors: [
         new GraphQLError(`Invalid input: ${path.join('.')} ${NUL_MESSAGE}.`, {
