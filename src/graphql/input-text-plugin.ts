@@ -1,15 +1,23 @@
-import { type ASTNode, BREAK, type DocumentNode, GraphQLError, Kind, visit } from 'graphql';
+import { type ASTNode, BREAK, type DocumentNode, GraphQLError, getOperationAST, Kind, visit } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { findNul, NUL_MESSAGE } from '../domain/input-text.js';
 
 /**
- * Refuses an operation whose variables or literal arguments hold a NUL character, before any
- * resolver runs: one check for every argument of every field, so no string can reach a query
- * where PostgreSQL would fail on it. Answered as `VALIDATION_FAILED`, naming the variable or
- * argument.
+ * Refuses a query or subscription whose variables or literal arguments hold a NUL character,
+ * before any resolver runs: one check for every argument of every field (filters included, which
+ * no zod schema reads), so no string can reach a query where PostgreSQL would fail on it.
+ * Answered as `VALIDATION_FAILED`, naming the variable or argument.
  */
 export function useInputTextGuard(): Plugin {
-  const check = (args: { document: DocumentNode; variableValues?: Record<string, unknown> | null }) => {
+  const check = (args: {
+    document: DocumentNode;
+    operationName?: string | null;
+    variableValues?: Record<string, unknown> | null;
+  }) => {
+    // Mutations answer invalid input in their result unions (`ValidationFailedError`, naming the
+    // field), which `parseInput` gives for a NUL as for any invalid value, and every id they take
+    // is decoded through `decodeId`: refusing the whole operation here would take that answer away.
+    if (getOperationAST(args.document, args.operationName)?.operation === 'mutation') return null;
     const inVariables = findNul(args.variableValues ?? null);
     const found = inVariables ? ['variables', ...inVariables] : literalWithNul(args.document);
     if (!found) return null;

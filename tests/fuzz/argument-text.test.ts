@@ -153,9 +153,8 @@ describe.each(DATABASE_KINDS)('NUL characters and malformed ids in every argumen
     }
   });
 
-  it('refuses NUL in a literal argument as VALIDATION_FAILED, naming the argument', async () => {
+  it('refuses NUL in a literal argument of a query as VALIDATION_FAILED, naming the argument', async () => {
     for (const query of [
-      'mutation { createApiKey(input: { name: "a\\u0000b", scopes: [PROJECTS_READ] }) { __typename } }',
       '{ commands(filter: { projectName: "demo\\u0000" }) { edges { cursor } } }',
       '{ auditEvents(filter: { action: "\\u0000" }) { edges { cursor } } }',
       'query($p: String = "\\u0000") { project(name: $p) { id } }',
@@ -165,5 +164,19 @@ describe.each(DATABASE_KINDS)('NUL characters and malformed ids in every argumen
       expect(res.body.errors?.[0]?.extensions?.code, query).toBe('VALIDATION_FAILED');
       expect(res.body.errors?.[0]?.message, query).toMatch(/NUL/);
     }
+  });
+
+  it('answers NUL in a mutation input with its ValidationFailedError, naming the field', async () => {
+    const res = await t.graphql(
+      `mutation { createApiKey(input: { name: "a\\u0000b", scopes: [PROJECTS_READ] }) {
+        __typename ... on ValidationFailedError { code issues { path message } } } }`,
+      {},
+      t.auth(),
+    );
+    expect(res.body.data.createApiKey).toMatchObject({
+      __typename: 'ValidationFailedError',
+      code: 'VALIDATION_FAILED',
+      issues: [{ path: 'name', message: expect.stringContaining('NUL') }],
+    });
   });
 });
