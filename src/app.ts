@@ -94,6 +94,7 @@ export async function openAdminServices(
     clock: systemClock,
     rotationGraceDefaultSeconds: config.auth.rotationGraceSeconds,
     rotationGraceMaxSeconds: config.auth.rotationGraceMaxSeconds,
+    defaultRateLimit: config.rateLimits.perKey,
     onKeyChanged: () => {},
   });
   return { apiKeys, close: () => database.close() };

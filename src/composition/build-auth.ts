@@ -55,6 +55,7 @@ export function buildAuth(config: Config, deps: AuthDeps) {
     clock: systemClock,
     rotationGraceDefaultSeconds: config.auth.rotationGraceSeconds,
     rotationGraceMaxSeconds: config.auth.rotationGraceMaxSeconds,
+    defaultRateLimit: config.rateLimits.perKey,
     // Forgotten here at once; other replicas (and this one's open streams) hear it on the bus.
     onKeyChanged: (keyId) => {
       auth.invalidateKey(keyId);

@@ -3,6 +3,7 @@ import type { Config } from '../config.js';
 import { useAuthentication } from '../graphql/auth-plugin.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { useLiveStreams } from '../graphql/live-stream-plugin.js';
+import { OutputBudget } from '../graphql/output-budget.js';
 import { useRateLimit } from '../graphql/rate-limit-plugin.js';
 import { schema } from '../graphql/schema.js';
 import { createRdevYoga, type RdevYoga, type ServerContext } from '../graphql/yoga.js';
@@ -29,6 +30,7 @@ export function buildGraphQL(config: Config, deps: GraphQLDeps): RdevYoga {
     requestId: server.requestId,
     clientIp: server.clientIp,
     services,
+    outputBudget: new OutputBudget(config.graphql.maxOutputBytes),
   });
   return createRdevYoga({
     schema,

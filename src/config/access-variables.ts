@@ -78,8 +78,14 @@ export const ACCESS_VARIABLES = {
   RDEV_GRAPHQL_MAX_COST: variable({
     field: 'graphql.maxCost',
     schema: int(1, 1_000_000),
-    default: '5000',
-    doc: 'graphql-armor: estimated cost per operation.',
+    default: '20000',
+    doc: "Estimated cost per operation (graphql-armor's weights: a leaf 1, an object 2 plus 1.5 times its children, a list times the items it returns). Checked on the document, and again when it runs with its variables, where a connection without `first` counts its default page size (20), `Command.output` 100 and `nodes` one per id. The default admits a full page of 100 of any list, and refuses the output of every listed command at once.",
+  }),
+  RDEV_GRAPHQL_MAX_OUTPUT_BYTES: variable({
+    field: 'graphql.maxOutputBytes',
+    schema: int(65_536, 1_073_741_824),
+    default: '4194304',
+    doc: 'Most bytes of command output (`Command.output` event data) one GraphQL response may carry, over all its fields and aliases; past it the field fails with `RESPONSE_TOO_LARGE`, and the client pages with `first` and `after`.',
   }),
   RDEV_RATE_LIMIT_WINDOW_SECONDS: variable({
     field: 'rateLimits.windowSeconds',

@@ -37,6 +37,11 @@ export const ERROR_CODES = {
     meaning: 'The workspace runtime cannot be reached (circuit open, pod not running).',
   },
   PAYLOAD_TOO_LARGE: { httpStatus: 413, meaning: 'A body or content exceeds its size limit.' },
+  RESPONSE_TOO_LARGE: {
+    httpStatus: 413,
+    meaning:
+      'The answer would carry more command output than `RDEV_GRAPHQL_MAX_OUTPUT_BYTES`; ask for fewer events with `first` and page with `after`.',
+  },
   SERVICE_UNAVAILABLE: {
     httpStatus: 503,
     meaning: 'A dependency such as the database is down or the server is draining.',
@@ -134,6 +139,12 @@ export class RuntimeUnavailableError extends DomainError {
 export class PayloadTooLargeError extends DomainError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super('PAYLOAD_TOO_LARGE', message, details);
+  }
+}
+
+export class ResponseTooLargeError extends DomainError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('RESPONSE_TOO_LARGE', message, details);
   }
 }
 

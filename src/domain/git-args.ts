@@ -18,7 +18,8 @@ import { type ArgvLimits, DEFAULT_ARGV_LIMITS, limitIssues } from './shell-argv.
  * - `git-config-override`: a `section.key=value` word, the shape of a configuration override.
  * - `git-remote-name`: a remote that is a URL or a path rather than a configured remote's name.
  * - `git-values` / `git-paths`: more values than the subcommand takes, or paths where it takes none.
- * - `git-limits`: too many or too long arguments, or NUL characters.
+ * - `git-limits`: too many or too long arguments, or NUL characters (which `parseInput` refuses
+ *   for every service input before these rules run).
  */
 export function gitArgv(args: readonly string[], limits: ArgvLimits = DEFAULT_ARGV_LIMITS): string[] {
   const fail = (index: number | null, rule: string, message: string): never => {

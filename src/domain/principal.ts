@@ -14,8 +14,18 @@ export interface KeyPrincipal {
   /** Project names the key may touch; `null` means every project. */
   projectNames: readonly string[] | null;
   allowedIps: readonly string[];
-  /** When the key stops working; `null` when it does not expire. Keys it creates expire no later. */
+  /**
+   * When this caller stops working: the earlier of the key's expiry and the secret's (a secret
+   * rotated out expires at the end of its grace period); `null` when neither expires. Keys it
+   * creates expire no later.
+   */
   expiresAt: Date | null;
+  /**
+   * Set when the secret used was rotated out and works only until then. Such a secret may still
+   * use the key, but not rotate, revoke or change it: else the old holder could take the key back
+   * from the holder of the new secret.
+   */
+  secretExpiresAt?: Date | null;
   /** Requests per rate-limit window; `null` for the configured default. */
   rateLimit?: number | null;
   clientIp: string;

@@ -1,5 +1,6 @@
 import type { Principal } from '../domain/principal.js';
 import type { Services } from '../services/services.js';
+import type { OutputBudget } from './output-budget.js';
 
 /** What every resolver receives. Built once per request (and once per graphql-ws subscription). */
 export interface GraphQLContext {
@@ -8,4 +9,6 @@ export interface GraphQLContext {
   requestId: string;
   clientIp: string;
   services: Services;
+  /** Bytes of command output this response may still carry (`RDEV_GRAPHQL_MAX_OUTPUT_BYTES`). */
+  outputBudget: OutputBudget;
 }

@@ -8,7 +8,9 @@ import type { Logger } from '../observability/logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
 import { useCommandOutputPlan } from './command-output-plan.js';
 import type { GraphQLContext } from './context.js';
+import { useCostLimit } from './cost-limit-plugin.js';
 import { createMaskError } from './error-masking.js';
+import { useInputTextGuard } from './input-text-plugin.js';
 import { useOperationMetrics } from './metrics-plugin.js';
 import { type OperationTracingOptions, useOperationTracing } from './tracing-plugin.js';
 
@@ -96,6 +98,8 @@ export function createRdevYoga(options: YogaOptions): RdevYoga {
         requestHeaders: ['x-graphql-csrf', 'authorization', 'x-api-key', 'graphql-require-preflight'],
       }),
       ...armor.plugins,
+      useCostLimit(options.limits.maxCost),
+      useInputTextGuard(),
       ...(options.production ? [useIntrospectionWithKeysOnly()] : []),
       useCommandOutputPlan(),
       ...(options.tracing ? [useOperationTracing(options.tracing)] : []),

@@ -50,17 +50,27 @@ export interface ApiKeyServiceDeps {
   /** Rotation grace period when none is asked for, and the longest allowed. */
   rotationGraceDefaultSeconds: number;
   rotationGraceMaxSeconds: number;
+  /** Rate limit of a key without its own (`RDEV_RATE_LIMIT_PER_KEY`): what `rateLimit: null` means. */
+  defaultRateLimit: number;
   /** Told after a change so this replica's authentication cache forgets the key at once. */
   onKeyChanged(keyId: string): void;
 }
 
 /**
- * What a key may hand out: never more scopes, projects or addresses than it holds, and never a key
- * that outlives it (else an expiring key could mint itself a permanent one).
+ * What a key may hand out: never more scopes, projects, addresses or rate limit than it holds, and
+ * never a key that outlives it (else an expiring key could mint itself a permanent one).
+ * `defaultRateLimit` is what a `rateLimit` of `null` stands for.
  */
 function assertWithinCaller(
   caller: Principal,
-  key: { scopes: Scope[]; projectNames: string[] | null; allowedIps: string[]; expiresAt: Date | null },
+  key: {
+    scopes: Scope[];
+    projectNames: string[] | null;
+    allowedIps: string[];
+    expiresAt: Date | null;
+    rateLimit: number | null;
+  },
+  defaultRateLimit: number,
 ) {
   if (caller.kind === 'system' || caller.scopes.has('admin')) return;
   const extra = key.scopes.filter((s) => !hasScope(caller.scopes, s) || s === 'admin');
@@ -89,6 +99,12 @@ function assertWithinCaller(
       `A key that expires may only create or change keys to expire no later than itself (set expiresAt to ${caller.expiresAt.toISOString()} or earlier).`,
     );
   }
+  const own = caller.rateLimit ?? defaultRateLimit;
+  if ((key.rateLimit ?? defaultRateLimit) > own) {
+    throw new ForbiddenError(
+      `A key may not grant a rate limit above its own (set rateLimit to ${own} or lower).`,
+    );
+  }
 }
 
 export class ApiKeyService {
@@ -103,7 +119,7 @@ export class ApiKeyService {
     if (data.expiresAt && data.expiresAt <= this.deps.clock()) {
       throw new ValidationError([{ path: 'expiresAt', message: 'must be in the future' }]);
     }
-    assertWithinCaller(caller, data);
+    assertWithinCaller(caller, data, this.deps.defaultRateLimit);
     const secret = generateKeyText();
     const apiKey = await this.deps.unitOfWork.run(async ({ apiKeys, audit }) => {
       const key = await apiKeys.create({
@@ -134,14 +150,16 @@ export class ApiKeyService {
   async update(caller: Principal | null, input: UpdateApiKeyInput): Promise<ApiKey> {
     requireScope(caller, 'keys:manage');
     const data = parseInput(updateSchema, input);
+    await this.assertNotRotatedOut(caller, data.id, 'change');
     const current = await this.getManageable(caller, data.id);
     const next = {
       scopes: data.scopes ?? current.scopes,
       projectNames: data.projectNames !== undefined ? data.projectNames : current.projectNames,
       allowedIps: data.allowedIps ?? current.allowedIps,
       expiresAt: data.expiresAt !== undefined ? data.expiresAt : current.expiresAt,
+      rateLimit: data.rateLimit !== undefined ? data.rateLimit : current.rateLimit,
     };
-    assertWithinCaller(caller, next);
+    assertWithinCaller(caller, next, this.deps.defaultRateLimit);
     const { id, ...patch } = data;
     const key = await this.deps.unitOfWork.run(async ({ apiKeys, audit }) => {
       const updated = await apiKeys.update(id, patch);
@@ -179,6 +197,7 @@ export class ApiKeyService {
       { gracePeriodSeconds: input.gracePeriodSeconds },
     );
     const grace = asked.gracePeriodSeconds ?? this.deps.rotationGraceDefaultSeconds;
+    await this.assertNotRotatedOut(caller, input.id, 'rotate');
     const current = await this.getManageable(caller, input.id);
     if (current.revokedAt)
       throw new ValidationError([{ path: 'id', message: 'a revoked key cannot be rotated' }]);
@@ -206,6 +225,7 @@ export class ApiKeyService {
 
   async revoke(caller: Principal | null, id: string): Promise<ApiKey> {
     requireScope(caller, 'keys:manage');
+    await this.assertNotRotatedOut(caller, id, 'revoke');
     const current = await this.getManageable(caller, id);
     const key = await this.deps.unitOfWork.run(async ({ apiKeys, audit }) => {
       const revoked = await apiKeys.revoke(current.id, this.deps.clock());
@@ -307,9 +327,28 @@ export class ApiKeyService {
     return key;
   }
 
+  /**
+   * A secret in its grace period may use its key but not manage it: rotating with no grace would
+   * shut out the holder of the newest secret, and revoking or changing the key would do the same.
+   * Read from the store rather than the caller's (possibly cached) principal, so a rotation made a
+   * moment ago on another replica counts.
+   */
+  private async assertNotRotatedOut(
+    caller: Principal,
+    keyId: string,
+    action: 'rotate' | 'revoke' | 'change',
+  ): Promise<void> {
+    if (caller.kind !== 'key' || caller.keyId !== keyId) return;
+    const credential = await this.deps.store.findCredential(caller.credentialId);
+    if (credential?.key.id === keyId && credential.secretExpiresAt === null) return;
+    throw new ForbiddenError(
+      `This secret was replaced by a rotation and only works until its grace period ends: it cannot ${action} its own key. Use the newest secret.`,
+    );
+  }
+
   private manageable(caller: Principal, key: ApiKey): boolean {
     try {
-      assertWithinCaller(caller, key);
+      assertWithinCaller(caller, key, this.deps.defaultRateLimit);
       return true;
     } catch {
       return false;

@@ -123,7 +123,8 @@ export class AuthService {
       scopes: new Set(key.scopes),
       projectNames: key.projectNames,
       allowedIps: key.allowedIps,
-      expiresAt: key.expiresAt,
+      expiresAt: earliest(key.expiresAt, credential.secretExpiresAt),
+      secretExpiresAt: credential.secretExpiresAt,
       rateLimit: key.rateLimit,
       clientIp: request.clientIp,
       requestId: request.requestId,
@@ -187,4 +188,10 @@ export class AuthService {
     ]);
     throw new UnauthenticatedError(REFUSED);
   }
+}
+
+function earliest(a: Date | null, b: Date | null): Date | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return a < b ? a : b;
 }

@@ -137,6 +137,7 @@ export class LiveStreams {
         projectNames: now.projectNames,
         allowedIps: now.allowedIps,
         expiresAt: now.expiresAt,
+        secretExpiresAt: now.secretExpiresAt,
         rateLimit: now.rateLimit,
       });
     }

@@ -33,7 +33,10 @@ function nestedQuery(fields: number, wraps: Wrap[]): string {
       if (parent === 'project') return 'Project';
       return parent === 'commands' ? 'CommandConnection' : 'ProjectConnection';
     };
-    const selection = `${name} { ${inner} }`;
+    // Pages of one: the cost limit counts a connection's default page size, so nested connections
+    // at their defaults would be refused by cost long before they reach the depth limit.
+    const page = name === 'projects' || name === 'commands' ? '(first: 1)' : '';
+    const selection = `${name}${page} { ${inner} }`;
     const wrap = wraps[i % wraps.length]!;
     if (wrap === 'plain') inner = selection;
     else if (wrap === 'inline') inner = `... on ${typeOf(i)} { ${selection} }`;

@@ -19,6 +19,7 @@ import {
 import { builder } from '../builder.js';
 import { pageArgs, toConnection } from '../connection.js';
 import { localId } from '../global-id.js';
+import { outputBytes } from '../output-budget.js';
 import { ApiKeyRef } from './api-key.js';
 import { CommandTypeEnum } from './command-type.js';
 import { ProjectRef } from './project.js';
@@ -131,11 +132,13 @@ builder.node(CommandRef, {
         after: t.arg.int({ required: false, defaultValue: 0 }),
         first: t.arg.int({ required: false, defaultValue: 100 }),
       },
-      resolve: (c, args, ctx) => {
+      resolve: async (c, args, ctx, info) => {
         const first = args.first ?? 100;
         if (first < 0 || first > 1000)
           throw new ValidationError([{ path: 'first', message: 'must be between 0 and 1000' }]);
-        return ctx.services.commands.output(ctx.principal, c.id, args.after ?? 0, first);
+        const events = await ctx.services.commands.output(ctx.principal, c.id, args.after ?? 0, first);
+        ctx.outputBudget.take(info.rootValue, outputBytes(events, info));
+        return events;
       },
     }),
     claudeSession: t.field({ type: ClaudeSessionRef, nullable: true, resolve: (c) => c.claudeSession }),

@@ -1,7 +1,7 @@
-import { decodeGlobalID } from '@pothos/plugin-relay';
 import { type GraphQLResolveInfo, isObjectType } from 'graphql';
 import { ValidationError } from '../../domain/errors.js';
 import { builder } from '../builder.js';
+import { decodeId } from '../global-id.js';
 
 /** Most ids one `nodes` call looks up: each is a lookup, so a 1 MB list would be thousands. */
 export const MAX_NODES_PER_CALL = 100;
@@ -12,12 +12,8 @@ export const MAX_NODES_PER_CALL = 100;
  * the relay plugin's own decoding would fail the field with an internal error instead.
  */
 function nodeTarget(raw: string, info: GraphQLResolveInfo): { type: string; id: string } | null {
-  let decoded: { typename: string; id: string };
-  try {
-    decoded = decodeGlobalID(raw);
-  } catch {
-    return null;
-  }
+  const decoded = decodeId(raw);
+  if (!decoded) return null;
   const type = info.schema.getType(decoded.typename);
   if (!isObjectType(type) || !type.getInterfaces().some((i) => i.name === 'Node')) return null;
   return { type: decoded.typename, id: decoded.id };
