@@ -1,11 +1,11 @@
 import { OtelCommandTracing } from '../adapters/opentelemetry/otel-command-tracing.js';
 import type { Config } from '../config.js';
+import { systemClock } from '../domain/clock.js';
 import { systemPrincipal } from '../domain/principal.js';
+import { CommandExecutor } from '../engine/command-executor.js';
 import { commandMetrics } from '../observability/command-metrics.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { WorkspaceRuntime } from '../ports/workspace-runtime.js';
-import { systemClock } from '../services/clock.js';
-import { CommandExecutor } from '../services/command-executor.js';
 import { CommandService } from '../services/command-service.js';
 import type { ProjectService } from '../services/project-service.js';
 import { CommandDispatcher } from '../workers/command-dispatcher.js';

@@ -1,10 +1,10 @@
 import type { ServerResponse } from 'node:http';
 import { type Command, isTerminal, type OutputEvent } from '../domain/command.js';
 import { DomainError, NotFoundError, ValidationError } from '../domain/errors.js';
+import type { LiveStreams } from '../engine/live-streams.js';
 import type { Logger } from '../observability/logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
 import type { CommandService, RunClaudeInput, RunShellInput } from '../services/command-service.js';
-import type { LiveStreams } from '../services/live-streams.js';
 import { readBody } from './fetch-bridge.js';
 import type { RequestInfo, RouteHandler } from './http-server.js';
 import { restErrorBody, sendError, sendJson } from './json-response.js';

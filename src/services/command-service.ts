@@ -9,6 +9,7 @@ import {
   visibleProjects,
 } from '../domain/authorization.js';
 import { claudeArgv, claudePromptIssues } from '../domain/claude-argv.js';
+import type { Clock } from '../domain/clock.js';
 import {
   type Command,
   type CommandEnd,
@@ -26,15 +27,14 @@ import { type Principal, systemPrincipal } from '../domain/principal.js';
 import type { CommandType, Project } from '../domain/project.js';
 import { resolveRunCwd, runEnvironmentIssues } from '../domain/run-request.js';
 import { shellArgv } from '../domain/shell-argv.js';
+import { workspaceTarget } from '../engine/workspace-target.js';
+import { SharedReads } from '../lib/shared-reads.js';
+import { itemsOfPages, napUntilWoken, stoppableStream } from '../lib/stoppable-stream.js';
 import type { CommandStore, QueueCounts } from '../ports/command-store.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { UnitOfWork } from '../ports/unit-of-work.js';
 import type { WorkspaceRuntime } from '../ports/workspace-runtime.js';
-import type { Clock } from './clock.js';
-import { SharedReads } from './shared-reads.js';
-import { itemsOfPages, napUntilWoken, stoppableStream } from './stoppable-stream.js';
 import { parseInput } from './validation.js';
-import { workspaceTarget } from './workspace-target.js';
 
 const SYSTEM = systemPrincipal('commands');
 

@@ -1,6 +1,6 @@
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
+import type { CommandExecutor } from '../engine/command-executor.js';
 import type { EventBus } from '../ports/event-bus.js';
-import type { CommandExecutor } from '../services/command-executor.js';
 import { retentionSweepIntervalMs } from './retention-sweep-interval.js';
 
 export interface DispatcherOptions {

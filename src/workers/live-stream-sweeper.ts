@@ -1,6 +1,6 @@
+import type { LiveStreams } from '../engine/live-streams.js';
 import type { Logger } from '../observability/logger.js';
 import type { EventBus } from '../ports/event-bus.js';
-import type { LiveStreams } from '../services/live-streams.js';
 
 export interface LiveStreamSweeperDeps {
   streams: LiveStreams;

@@ -3,10 +3,10 @@ import type { CommandEnd, CommandStatus } from '../domain/command.js';
 import type { CommandExit, OutputOffsets, OutputStreamName } from '../domain/command-run.js';
 import { DomainError, RuntimeUnavailableError, ValidationError } from '../domain/errors.js';
 import { OutputChunker } from '../domain/output-chunker.js';
+import { LineSplitter, splitByBytes } from '../domain/output-splitter.js';
 import type { ClaimedCommand, CommandStore, NewOutputEvent } from '../ports/command-store.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { WorkspaceRuntime, WorkspaceTarget } from '../ports/workspace-runtime.js';
-import { LineSplitter, splitByBytes } from './output-splitter.js';
 
 export interface FollowerSettings {
   maxChunkBytes: number;
