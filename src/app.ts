@@ -157,6 +157,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     }),
     projects: projects.service,
     commands: commands.service,
+    commandOutput: commands.output,
     webhooks: webhooks.service,
   };
   const bootstrap = await services.apiKeys.bootstrap(config.bootstrapAdminKey);

@@ -59,7 +59,7 @@ export function buildAuth(config: Config, deps: AuthDeps) {
     onKeyChanged: (keyId) => {
       auth.invalidateKey(keyId);
       bus
-        .publish('api_key_changed', keyId)
+        .publish('api_key_changed', { keyId })
         .catch((error) => logger.warn({ err: error }, 'could not announce an API key change'));
     },
   });

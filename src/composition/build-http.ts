@@ -36,6 +36,7 @@ export function buildHttp(config: Config, deps: HttpDeps): AppHttp {
   const clientIp = new ClientIpResolver(config.trustedProxies);
   const legacyRoutes = createLegacyRoutes({
     commands: services.commands,
+    output: services.commandOutput,
     metrics,
     logger,
     maxBodyBytes: config.maxBodyBytes,

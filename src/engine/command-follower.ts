@@ -105,8 +105,8 @@ export class CommandFollower {
 
   async run(needsStart: boolean): Promise<void> {
     // A cancel may be asked on any replica: it says so on the bus, and the lease holder stops the run.
-    const unsubscribe = this.deps.bus.subscribe('command_status', (id) => {
-      if (id === this.id) void this.stopIfCancelled();
+    const unsubscribe = this.deps.bus.subscribe('command_status', ({ commandId }) => {
+      if (commandId === this.id) void this.stopIfCancelled();
     });
     try {
       if (needsStart && !(await this.start())) return;
@@ -165,7 +165,7 @@ export class CommandFollower {
       } else {
         // The workspace could not be reached; start is idempotent, so trying again later is safe.
         await this.deps.store.requeue(c.id, this.deps.owner, `start failed, will retry: ${message}`);
-        if (!unreachable) await this.deps.bus.publish('dispatch', c.projectName);
+        if (!unreachable) await this.deps.bus.publish('dispatch', { projectName: c.projectName });
       }
       return false;
     }
@@ -446,7 +446,9 @@ export class CommandFollower {
       }
       this.persisted = progress;
       if (events.length > 0) {
-        await this.deps.bus.publish('command_output', `${this.id}:${seqs.lastSeq}`).catch(() => {});
+        await this.deps.bus
+          .publish('command_output', { commandId: this.id, seq: seqs.lastSeq })
+          .catch(() => {});
       }
     });
     return this.flushing;

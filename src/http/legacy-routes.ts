@@ -1,9 +1,11 @@
 import type { ServerResponse } from 'node:http';
-import { type Command, isTerminal, type OutputEvent } from '../domain/command.js';
+import { isTerminal, type OutputEvent } from '../domain/command.js';
+import { commandJson } from '../domain/command-json.js';
 import { DomainError, NotFoundError, ValidationError } from '../domain/errors.js';
 import type { LiveStreams } from '../engine/live-streams.js';
 import type { Logger } from '../observability/logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
+import type { CommandOutputReader } from '../services/command-output-reader.js';
 import type { CommandService, RunClaudeInput, RunShellInput } from '../services/command-service.js';
 import { readBody } from './fetch-bridge.js';
 import type { RequestInfo, RouteHandler } from './http-server.js';
@@ -12,6 +14,7 @@ import { type SseEvent, SseStream } from './sse-stream.js';
 
 export interface LegacyRoutesDeps {
   commands: CommandService;
+  output: CommandOutputReader;
   metrics: AppMetrics;
   logger: Logger;
   maxBodyBytes: number;
@@ -74,7 +77,10 @@ export function createLegacyRoutes(deps: LegacyRoutesDeps): LegacyRoutes {
         if (method !== 'GET') return methodNotAllowed(res, 'GET');
         const command = await deps.commands.get(info.principal, segment(m[1]!));
         if (!command) throw new NotFoundError('Command', segment(m[1]!));
-        sendJson(res, 200, await commandJson(command));
+        sendJson(res, 200, {
+          ...commandJson(command, await deps.commands.queuePosition(command)),
+          streamUrl: streamUrl(command.id),
+        });
         return true;
       }
       return false;
@@ -137,7 +143,7 @@ export function createLegacyRoutes(deps: LegacyRoutesDeps): LegacyRoutes {
     });
     let pages: AsyncIterableIterator<readonly OutputEvent[]>;
     try {
-      pages = await deps.commands.followOutputPages(principal, id, after, controller.signal);
+      pages = await deps.output.followOutputPages(principal, id, after, controller.signal);
     } catch (error) {
       untrack();
       throw error;
@@ -161,33 +167,6 @@ export function createLegacyRoutes(deps: LegacyRoutesDeps): LegacyRoutes {
       close();
       await pages.return?.();
     }
-  }
-
-  async function commandJson(c: Command) {
-    return {
-      id: c.id,
-      projectName: c.projectName,
-      type: c.type,
-      status: c.status,
-      priority: c.priority,
-      queuePosition: await deps.commands.queuePosition(c),
-      argv: c.argv,
-      prompt: c.prompt,
-      cwd: c.cwd,
-      envNames: c.envNames,
-      timeoutSeconds: c.timeoutSeconds,
-      exitCode: c.exitCode,
-      signal: c.signal,
-      error: c.error,
-      createdAt: c.createdAt.toISOString(),
-      startedAt: c.startedAt?.toISOString() ?? null,
-      finishedAt: c.finishedAt?.toISOString() ?? null,
-      idempotencyKey: c.idempotencyKey,
-      lastSeq: c.lastSeq,
-      outputTruncated: c.outputTruncated,
-      claudeSession: c.claudeSession,
-      streamUrl: streamUrl(c.id),
-    };
   }
 
   async function jsonBody(info: RequestInfo, fields: string[]): Promise<Record<string, unknown>> {

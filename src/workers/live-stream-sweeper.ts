@@ -26,7 +26,7 @@ export class LiveStreamSweeper {
   constructor(private readonly deps: LiveStreamSweeperDeps) {}
 
   start(): void {
-    this.unsubscribe = this.deps.bus.subscribe('api_key_changed', (keyId) => {
+    this.unsubscribe = this.deps.bus.subscribe('api_key_changed', ({ keyId }) => {
       this.deps.forgetKey(keyId);
       void this.sweep(new Set([keyId]));
     });

@@ -8,6 +8,7 @@ import type {
   OutputEvent,
   OutputStream,
 } from '../../domain/command.js';
+import { IdempotencyKeyTakenError } from '../../domain/errors.js';
 import type { Page, PageRequest } from '../../domain/page.js';
 import type { CommandType } from '../../domain/project.js';
 import { traceparentOf } from '../../observability/trace-context.js';
@@ -40,6 +41,17 @@ export class PostgresCommandStore implements CommandStore {
   }
 
   async insert(c: NewCommand): Promise<Command> {
+    try {
+      return await this.insertRow(c);
+    } catch (error) {
+      if (c.idempotencyKey && uniqueViolationOf(error, 'commands_idempotency_idx')) {
+        throw new IdempotencyKeyTakenError(c.idempotencyKey);
+      }
+      throw error;
+    }
+  }
+
+  private async insertRow(c: NewCommand): Promise<Command> {
     const row = await this.db
       .insertInto('commands')
       .values({
@@ -417,6 +429,12 @@ export class PostgresCommandStore implements CommandStore {
       return { command: toCommand(row), endSeq: row.last_seq };
     });
   }
+}
+
+/** PostgreSQL's unique_violation (23505) on `constraint`; PGlite reports it the same way. */
+function uniqueViolationOf(error: unknown, constraint: string): boolean {
+  const e = error as { code?: unknown; constraint?: unknown } | null;
+  return e?.code === '23505' && (e.constraint === undefined || e.constraint === constraint);
 }
 
 function endMessage(end: CommandEnd): string {

@@ -135,7 +135,7 @@ builder.node(CommandRef, {
         const first = args.first ?? 100;
         if (first < 0 || first > 1000)
           throw new ValidationError([{ path: 'first', message: 'must be between 0 and 1000' }]);
-        return ctx.services.commands.output(ctx.principal, c.id, args.after ?? 0, first);
+        return ctx.services.commandOutput.output(ctx.principal, c.id, args.after ?? 0, first);
       },
     }),
     claudeSession: t.field({ type: ClaudeSessionRef, nullable: true, resolve: (c) => c.claudeSession }),
@@ -400,7 +400,7 @@ builder.subscriptionField('commandOutput', (t) =>
     subscribe: async (_root, args, ctx) => {
       const id = localId(String(args.commandId), 'Command');
       // Authorised before the first event: an unknown or hidden command fails at once.
-      return ctx.services.commands.followOutput(ctx.principal, id, args.after ?? 0);
+      return ctx.services.commandOutput.followOutput(ctx.principal, id, args.after ?? 0);
     },
     resolve: (event: OutputEvent) => event,
   }),
@@ -414,7 +414,10 @@ builder.subscriptionField('commandUpdated', (t) =>
     authScopes: { scope: 'commands:read' },
     subscribe: async (_root, args, ctx) => {
       const commandId = args.commandId ? localId(String(args.commandId), 'Command') : null;
-      return ctx.services.commands.followUpdates(ctx.principal, { commandId, projectName: args.projectName });
+      return ctx.services.commandOutput.followUpdates(ctx.principal, {
+        commandId,
+        projectName: args.projectName,
+      });
     },
     resolve: (command: Command) => command,
   }),
