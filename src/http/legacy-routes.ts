@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { isTerminal, type OutputEvent } from '../domain/command.js';
 import { commandJson } from '../domain/command-json.js';
 import { DomainError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { legacyOutputEventJson } from '../domain/output-event-wire.js';
 import type { LiveStreams } from '../engine/live-streams.js';
 import type { Logger } from '../observability/logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
@@ -198,15 +199,7 @@ export function createLegacyRoutes(deps: LegacyRoutesDeps): LegacyRoutes {
 }
 
 function sseEvent(e: OutputEvent): SseEvent {
-  if (!e.end) {
-    // Written out rather than through an object per event: a replay sends many thousands. The
-    // same keys in the same order as the end event's; `stream` is an enum name and `at` an ISO
-    // date, neither needing escapes.
-    const data = `{"seq":${e.seq},"stream":"${e.stream}","data":${JSON.stringify(e.data)},"at":"${e.at.toISOString()}"}`;
-    return { id: e.seq, event: 'output', data };
-  }
-  const base = { seq: e.seq, stream: e.stream, data: e.data, at: e.at.toISOString() };
-  return { id: e.seq, event: 'end', data: JSON.stringify({ ...base, ...e.end }) };
+  return { id: e.seq, event: e.end ? 'end' : 'output', data: legacyOutputEventJson(e) };
 }
 
 function streamUrl(id: string): string {

@@ -1,12 +1,5 @@
 import { wrapErrorIfMatches } from '@pothos/plugin-errors';
-import type { ClaudeSession } from '../../domain/command.js';
-import {
-  COMMAND_STATUSES,
-  type Command,
-  type CommandEnd,
-  OUTPUT_STREAMS,
-  type OutputEvent,
-} from '../../domain/command.js';
+import type { ClaudeSession, Command } from '../../domain/command.js';
 import {
   CommandNotAllowedError,
   ConflictError,
@@ -20,39 +13,9 @@ import { builder } from '../builder.js';
 import { pageArgs, toConnection } from '../connection.js';
 import { localId } from '../global-id.js';
 import { ApiKeyRef } from './api-key.js';
+import { CommandOutputEventRef, CommandStatusEnum } from './command-output.js';
 import { CommandTypeEnum } from './command-type.js';
 import { ProjectRef } from './project.js';
-
-export const CommandStatusEnum = builder.enumType('CommandStatus', { values: COMMAND_STATUSES });
-const OutputStreamEnum = builder.enumType('OutputStream', { values: OUTPUT_STREAMS });
-
-const CommandEndRef = builder.objectRef<CommandEnd>('CommandEnd').implement({
-  description: 'How a command ended: set on its final output event only.',
-  fields: (t) => ({
-    status: t.field({ type: CommandStatusEnum, resolve: (e) => e.status }),
-    exitCode: t.exposeInt('exitCode', { nullable: true }),
-    signal: t.exposeString('signal', { nullable: true }),
-    error: t.exposeString('error', { nullable: true }),
-  }),
-});
-
-export const CommandOutputEventRef = builder.objectRef<OutputEvent>('CommandOutputEvent').implement({
-  description:
-    "One piece of a command's output. `seq` numbers events from 1 without gaps: resume with `after: <last seq seen>`.",
-  fields: (t) => ({
-    seq: t.exposeInt('seq'),
-    stream: t.field({ type: OutputStreamEnum, resolve: (e) => e.stream }),
-    data: t.exposeString('data', { description: 'Text; pieces never split a UTF-8 character.' }),
-    at: t.expose('at', { type: 'DateTime' }),
-    claude: t.field({
-      type: 'JSON',
-      nullable: true,
-      description: 'CLAUDE commands: the parsed stream-json message this line carried.',
-      resolve: (e) => e.claude ?? null,
-    }),
-    end: t.field({ type: CommandEndRef, nullable: true, resolve: (e) => e.end }),
-  }),
-});
 
 const ClaudeSessionRef = builder.objectRef<ClaudeSession>('ClaudeSession').implement({
   fields: (t) => ({
@@ -387,22 +350,6 @@ builder.mutationField('cancelCommand', (t) =>
     resolve: async (_root, { input }, ctx) => ({
       command: await ctx.services.commands.cancel(ctx.principal, localId(String(input.id), 'Command')),
     }),
-  }),
-);
-
-builder.subscriptionField('commandOutput', (t) =>
-  t.field({
-    type: CommandOutputEventRef,
-    description:
-      'Stored output after `after` (default 0: from the start), then live output, ending with the event whose `end` is set.',
-    args: { commandId: t.arg.id({ required: true }), after: t.arg.int({ required: false }) },
-    authScopes: { scope: 'commands:read' },
-    subscribe: async (_root, args, ctx) => {
-      const id = localId(String(args.commandId), 'Command');
-      // Authorised before the first event: an unknown or hidden command fails at once.
-      return ctx.services.commandOutput.followOutput(ctx.principal, id, args.after ?? 0);
-    },
-    resolve: (event: OutputEvent) => event,
   }),
 );
 
