@@ -36,3 +36,31 @@ export async function newestFirstPage<DB, TB extends keyof DB, O, T extends { cr
     hasNextPage: rows.length > page.first,
   };
 }
+
+/**
+ * One page of a list ordered by id, highest first, for tables whose ids grow with time (audit
+ * events, delivery attempts). The cursor is the last id seen.
+ */
+export async function highestIdFirstPage<DB, TB extends keyof DB, O, T extends { id: string | number }>(
+  query: SelectQueryBuilder<DB, TB, O>,
+  idColumn: string,
+  page: PageRequest,
+  toItem: (row: O) => T,
+): Promise<Page<T>> {
+  const id = sql.ref(idColumn);
+  let paged = query;
+  if (page.after) {
+    const [afterId] = decodeCursor(page.after, 1);
+    paged = paged.where(sql<boolean>`${id} < ${String(afterId)}`);
+  }
+  const rows = await paged
+    .orderBy(id, 'desc')
+    .limit(page.first + 1)
+    .execute();
+  const items = rows.slice(0, page.first).map((row) => toItem(row as O));
+  return {
+    items,
+    cursors: items.map((item) => encodeCursor([item.id])),
+    hasNextPage: rows.length > page.first,
+  };
+}

@@ -8,8 +8,7 @@ import type {
   WebhookDeliveryFilter,
   WebhookDeliveryStore,
 } from '../../ports/webhook-delivery-store.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
-import { newestFirstPage } from './keyset-page.js';
+import { highestIdFirstPage, newestFirstPage } from './keyset-page.js';
 import type { Database } from './schema.js';
 import { isUuid } from './uuid.js';
 import { type DeliveryRow, storableText, toAttempt, toDelivery } from './webhook-rows.js';
@@ -189,17 +188,8 @@ export class PostgresWebhookDeliveryStore implements WebhookDeliveryStore {
 
   async listAttempts(deliveryId: string, page: PageRequest): Promise<Page<WebhookAttempt>> {
     if (!isUuid(deliveryId)) return { items: [], cursors: [], hasNextPage: false };
-    let query = this.db.selectFrom('webhook_attempts').selectAll().where('delivery_id', '=', deliveryId);
-    if (page.after) {
-      const [id] = decodeCursor(page.after, 1);
-      query = query.where('id', '<', String(id));
-    }
-    const rows = await query
-      .orderBy('id', 'desc')
-      .limit(page.first + 1)
-      .execute();
-    const items = rows.slice(0, page.first).map(toAttempt);
-    return { items, cursors: items.map((a) => encodeCursor([a.id])), hasNextPage: rows.length > page.first };
+    const query = this.db.selectFrom('webhook_attempts').selectAll().where('delivery_id', '=', deliveryId);
+    return highestIdFirstPage(query, 'id', page, toAttempt);
   }
 
   async requestRedelivery(id: string, now: Date): Promise<WebhookDelivery | 'in_flight' | null> {
