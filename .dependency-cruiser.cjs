@@ -57,7 +57,9 @@ module.exports = {
       comment: 'Adapters implement ports; they do not reach into engines, services or the edges.',
       severity: 'error',
       from: { path: '^src/adapters/' },
-      to: { path: '^src/(engine|services|graphql|http|workers|lifecycle|composition|app\\.ts|main\\.ts|cli\\.ts)' },
+      to: {
+        path: '^src/(engine|services|graphql|http|workers|lifecycle|composition|app\\.ts|main\\.ts|cli\\.ts)',
+      },
     },
     {
       name: 'edges-reach-behaviour-through-services',
