@@ -2,20 +2,25 @@
  * The layer rules of docs/architecture.md. `npm test` fails when one is broken.
  * @type {import('dependency-cruiser').IConfiguration}
  */
+const IPADDR = '^node_modules/ipaddr\\.js/';
+const DOMAIN_MAY_IMPORT = `^src/domain/|${IPADDR}`;
+
 module.exports = {
   forbidden: [
     {
       name: 'domain-is-pure',
-      comment: 'The domain imports nothing but other domain modules (and Node built-ins for types).',
+      comment:
+        'The domain imports nothing but other domain modules (and Node built-ins for types). The one ' +
+        'exception is ipaddr.js: address ranges are rules of the domain, and parsing them is pure arithmetic.',
       severity: 'error',
       from: { path: '^src/domain/' },
-      to: { pathNot: '^src/domain/', dependencyTypesNot: ['core', 'type-only'] },
+      to: { pathNot: DOMAIN_MAY_IMPORT, dependencyTypesNot: ['core', 'type-only'] },
     },
     {
       name: 'domain-no-packages',
       severity: 'error',
       from: { path: '^src/domain/' },
-      to: { dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer'] },
+      to: { dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer'], pathNot: IPADDR },
     },
     {
       name: 'ports-only-domain',
@@ -25,18 +30,36 @@ module.exports = {
       to: { path: '^src/', pathNot: '^src/(domain|ports)/' },
     },
     {
-      name: 'services-only-domain-and-ports',
+      name: 'lib-only-domain',
+      comment: 'Plumbing (iterators, shared reads) knows no port, engine or use case.',
+      severity: 'error',
+      from: { path: '^src/lib/' },
+      to: { path: '^src/', pathNot: '^src/(domain|lib)/' },
+    },
+    {
+      name: 'engine-only-domain-ports-and-lib',
+      comment:
+        'Engines (executor, follower, catalog, limiters) run the machinery below the use cases: they ' +
+        'see the world through ports and never import a use case, an adapter or an edge.',
+      severity: 'error',
+      from: { path: '^src/engine/' },
+      to: { path: '^src/', pathNot: '^src/(domain|ports|lib|engine)/' },
+    },
+    {
+      name: 'services-only-domain-ports-lib-and-engine',
       comment: 'Use cases see the world through ports; they never import an adapter or an edge.',
       severity: 'error',
       from: { path: '^src/services/' },
-      to: { path: '^src/', pathNot: '^src/(domain|ports|services)/' },
+      to: { path: '^src/', pathNot: '^src/(domain|ports|lib|engine|services)/' },
     },
     {
       name: 'adapters-not-upwards',
-      comment: 'Adapters implement ports; they do not reach into services or the edges.',
+      comment: 'Adapters implement ports; they do not reach into engines, services or the edges.',
       severity: 'error',
       from: { path: '^src/adapters/' },
-      to: { path: '^src/(services|graphql|http|workers|lifecycle|composition|app\\.ts|main\\.ts|cli\\.ts)' },
+      to: {
+        path: '^src/(engine|services|graphql|http|workers|lifecycle|composition|app\\.ts|main\\.ts|cli\\.ts)',
+      },
     },
     {
       name: 'edges-reach-behaviour-through-services',

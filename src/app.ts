@@ -16,6 +16,7 @@ import { buildRateLimiter } from './composition/build-rate-limiter.js';
 import { buildTelemetry } from './composition/build-telemetry.js';
 import { buildWebhooks } from './composition/build-webhooks.js';
 import type { Config } from './config.js';
+import { systemClock } from './domain/clock.js';
 import type { RdevYoga } from './graphql/yoga.js';
 import { Readiness } from './lifecycle/readiness.js';
 import { gracefulShutdown } from './lifecycle/shutdown.js';
@@ -26,7 +27,6 @@ import type { HostResolver } from './ports/webhook-target-guard.js';
 import { ApiKeyService } from './services/api-key-service.js';
 import { AuditService } from './services/audit-service.js';
 import { ClaudeConfigService } from './services/claude-config-service.js';
-import { systemClock } from './services/clock.js';
 import { ServerInfoService } from './services/server-info-service.js';
 import type { Services } from './services/services.js';
 import { VERSION } from './version.js';
@@ -158,6 +158,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     }),
     projects: projects.service,
     commands: commands.service,
+    commandOutput: commands.output,
     webhooks: webhooks.service,
   };
   const bootstrap = await services.apiKeys.bootstrap(config.bootstrapAdminKey);

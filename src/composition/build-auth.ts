@@ -1,15 +1,15 @@
 import type { Config } from '../config.js';
+import { systemClock } from '../domain/clock.js';
+import { AuthFailureLimit } from '../engine/auth-failure-limit.js';
+import { DenialAudit } from '../engine/denial-audit.js';
+import { LiveStreams } from '../engine/live-streams.js';
+import type { RateLimiter } from '../engine/rate-limiter.js';
 import type { ApiKeyStore } from '../ports/api-key-store.js';
 import type { AuditLog } from '../ports/audit-log.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { UnitOfWork } from '../ports/unit-of-work.js';
 import { ApiKeyService } from '../services/api-key-service.js';
-import { AuthFailureLimit } from '../services/auth-failure-limit.js';
 import { AuthService } from '../services/auth-service.js';
-import { systemClock } from '../services/clock.js';
-import { DenialAudit } from '../services/denial-audit.js';
-import { LiveStreams } from '../services/live-streams.js';
-import type { RateLimiter } from '../services/rate-limiter.js';
 import { LiveStreamSweeper } from '../workers/live-stream-sweeper.js';
 import type { Telemetry } from './build-telemetry.js';
 
@@ -60,7 +60,7 @@ export function buildAuth(config: Config, deps: AuthDeps) {
     onKeyChanged: (keyId) => {
       auth.invalidateKey(keyId);
       bus
-        .publish('api_key_changed', keyId)
+        .publish('api_key_changed', { keyId })
         .catch((error) => logger.warn({ err: error }, 'could not announce an API key change'));
     },
   });

@@ -1,11 +1,13 @@
 import { OtelCommandTracing } from '../adapters/opentelemetry/otel-command-tracing.js';
 import type { Config } from '../config.js';
+import { systemClock } from '../domain/clock.js';
 import { systemPrincipal } from '../domain/principal.js';
+import { CommandExecutor } from '../engine/command-executor.js';
+import { CommandLifecycle } from '../engine/command-lifecycle.js';
 import { commandMetrics } from '../observability/command-metrics.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { WorkspaceRuntime } from '../ports/workspace-runtime.js';
-import { systemClock } from '../services/clock.js';
-import { CommandExecutor } from '../services/command-executor.js';
+import { CommandOutputReader } from '../services/command-output-reader.js';
 import { CommandService } from '../services/command-service.js';
 import type { ProjectService } from '../services/project-service.js';
 import { CommandDispatcher } from '../workers/command-dispatcher.js';
@@ -28,24 +30,31 @@ export function buildCommands(config: Config, deps: CommandDeps) {
   const { logger, metrics, bus } = deps;
   const { unitOfWork, stores } = deps.database;
   const counted = commandMetrics(metrics);
+  const lifecycle = new CommandLifecycle({
+    store: stores.commands,
+    unitOfWork,
+    bus,
+    clock: systemClock,
+    onFinished: counted.onFinished,
+  });
   const service = new CommandService({
     store: stores.commands,
     unitOfWork,
+    lifecycle,
     projects: deps.projects,
     runtime: deps.runtime,
     bus,
     clock: systemClock,
     limits: config.commands,
     onQueued: counted.onQueued,
-    onFinished: counted.onFinished,
   });
+  const output = new CommandOutputReader({ store: stores.commands, bus });
   const executor = new CommandExecutor({
     store: stores.commands,
-    unitOfWork,
+    lifecycle,
     projects: deps.projects,
     runtime: deps.runtime,
     bus,
-    commands: service,
     settings: {
       leaseMs: config.commands.leaseMs,
       queueAgingSeconds: config.commands.queueAgingSeconds,
@@ -72,5 +81,5 @@ export function buildCommands(config: Config, deps: CommandDeps) {
     adoptAllAtStart: deps.database.handle.kind === 'pglite',
     onError: (error, what) => logger.warn({ err: error }, `command dispatcher: ${what} failed`),
   });
-  return { service, dispatcher };
+  return { service, output, dispatcher };
 }

@@ -1,5 +1,7 @@
 import { databaseUnavailable } from '../adapters/postgres/database-errors.js';
 import type { Config } from '../config.js';
+import type { LiveStreams } from '../engine/live-streams.js';
+import type { RateLimiter } from '../engine/rate-limiter.js';
 import { useAuthentication } from '../graphql/auth-plugin.js';
 import type { GraphQLContext } from '../graphql/context.js';
 import { useLiveStreams } from '../graphql/live-stream-plugin.js';
@@ -7,8 +9,6 @@ import { OutputBudget } from '../graphql/output-budget.js';
 import { useRateLimit } from '../graphql/rate-limit-plugin.js';
 import { schema } from '../graphql/schema.js';
 import { createRdevYoga, type RdevYoga, type ServerContext } from '../graphql/yoga.js';
-import type { LiveStreams } from '../services/live-streams.js';
-import type { RateLimiter } from '../services/rate-limiter.js';
 import type { Services } from '../services/services.js';
 import type { Telemetry } from './build-telemetry.js';
 

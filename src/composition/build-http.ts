@@ -1,5 +1,7 @@
 import { databaseUnavailable } from '../adapters/postgres/database-errors.js';
 import type { Config } from '../config.js';
+import type { LiveStreams } from '../engine/live-streams.js';
+import type { RateLimiter } from '../engine/rate-limiter.js';
 import type { RdevYoga } from '../graphql/yoga.js';
 import { ClientIpResolver } from '../http/client-ip.js';
 import { createConsoleRoutes } from '../http/console-routes.js';
@@ -8,8 +10,6 @@ import { createHttpServer, type ReadinessReport } from '../http/http-server.js';
 import { createLegacyRoutes } from '../http/legacy-routes.js';
 import { listen } from '../http/listen.js';
 import type { HttpShutdown } from '../lifecycle/shutdown.js';
-import type { LiveStreams } from '../services/live-streams.js';
-import type { RateLimiter } from '../services/rate-limiter.js';
 import type { Services } from '../services/services.js';
 import type { Telemetry } from './build-telemetry.js';
 
@@ -36,6 +36,7 @@ export function buildHttp(config: Config, deps: HttpDeps): AppHttp {
   const clientIp = new ClientIpResolver(config.trustedProxies);
   const legacyRoutes = createLegacyRoutes({
     commands: services.commands,
+    output: services.commandOutput,
     metrics,
     logger,
     maxBodyBytes: config.maxBodyBytes,

@@ -1,10 +1,10 @@
 import type { Config } from '../config.js';
+import { ProjectCatalog } from '../engine/project-catalog.js';
+import { ProjectWebhookPublisher } from '../engine/project-webhook-publisher.js';
 import type { HealthCheck } from '../ports/health-check.js';
 import type { ProjectSource } from '../ports/project-source.js';
 import type { UnitOfWork } from '../ports/unit-of-work.js';
-import { ProjectCatalog } from '../services/project-catalog.js';
 import { ProjectService } from '../services/project-service.js';
-import { ProjectWebhookPublisher } from '../services/project-webhook-publisher.js';
 import type { Telemetry } from './build-telemetry.js';
 
 export interface AppProjects {

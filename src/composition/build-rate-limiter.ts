@@ -1,8 +1,8 @@
 import { MemoryRateLimitStore } from '../adapters/memory/memory-rate-limit-store.js';
 import { PostgresRateLimitStore } from '../adapters/postgres/postgres-rate-limit-store.js';
 import type { Config } from '../config.js';
-import { systemClock } from '../services/clock.js';
-import { RateLimiter } from '../services/rate-limiter.js';
+import { systemClock } from '../domain/clock.js';
+import { RateLimiter } from '../engine/rate-limiter.js';
 import type { AppDatabase } from './build-database.js';
 import type { Telemetry } from './build-telemetry.js';
 

@@ -3,13 +3,13 @@ import { DnsWebhookTargetGuard } from '../adapters/http/dns-webhook-target-guard
 import { UndiciWebhookSender } from '../adapters/http/undici-webhook-sender.js';
 import { WebhookAddressPolicy } from '../adapters/http/webhook-address-policy.js';
 import type { Config } from '../config.js';
+import { systemClock } from '../domain/clock.js';
 import { WEBHOOK_RESPONSE_EXCERPT_BYTES } from '../domain/webhook.js';
 import type { Logger } from '../observability/logger.js';
 import type { UnitOfWork } from '../ports/unit-of-work.js';
 import type { WebhookDeliveryStore } from '../ports/webhook-delivery-store.js';
 import type { WebhookStore } from '../ports/webhook-store.js';
 import type { HostResolver } from '../ports/webhook-target-guard.js';
-import { systemClock } from '../services/clock.js';
 import { WebhookDeliveryService } from '../services/webhook-delivery-service.js';
 import { WebhookService } from '../services/webhook-service.js';
 import { VERSION } from '../version.js';

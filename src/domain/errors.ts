@@ -106,6 +106,16 @@ export class ConflictError extends DomainError {
   }
 }
 
+/**
+ * A store refused a new command because the caller's idempotency key is already taken: another
+ * request with the same key was queued first (the two raced). The service answers with that one.
+ */
+export class IdempotencyKeyTakenError extends ConflictError {
+  constructor(idempotencyKey: string) {
+    super(`The idempotency key "${idempotencyKey}" is already taken by another command.`, { idempotencyKey });
+  }
+}
+
 export class RateLimitedError extends DomainError {
   readonly retryAfterSeconds: number;
 

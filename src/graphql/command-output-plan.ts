@@ -10,6 +10,7 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { COMMAND_END_WIRE, OUTPUT_EVENT_WIRE, type WireField } from '../domain/output-event-wire.js';
 
 /** How one field of an output event (or of its `end`) is read, and the GraphQL type it has. */
 interface FieldSpec {
@@ -19,24 +20,23 @@ interface FieldSpec {
   fields?: Record<string, FieldSpec>;
 }
 
-const own = (name: string) => (source: Record<string, unknown>) => source[name] ?? null;
-
-// The fields of CommandEnd and CommandOutputEvent (src/graphql/types/command.ts) that resolve to
-// the event's own properties. A selection of anything else takes the general path.
-const COMMAND_END: Record<string, FieldSpec> = {
-  status: { type: 'CommandStatus', get: own('status') },
-  exitCode: { type: 'Int', get: own('exitCode') },
-  signal: { type: 'String', get: own('signal') },
-  error: { type: 'String', get: own('error') },
-};
-const OUTPUT_EVENT: Record<string, FieldSpec> = {
-  seq: { type: 'Int', get: own('seq') },
-  stream: { type: 'OutputStream', get: own('stream') },
-  data: { type: 'String', get: own('data') },
-  at: { type: 'DateTime', get: own('at') },
-  claude: { type: 'JSON', get: own('claude') },
-  end: { type: 'CommandEnd', get: own('end'), fields: COMMAND_END },
-};
+/**
+ * The fields of CommandOutputEvent and CommandEnd, from the one wire table they are built from
+ * (`types/command-output.ts`): every one resolves to the event's (or the end's) own property.
+ */
+function specsOf(table: Record<string, WireField>): Record<string, FieldSpec> {
+  return Object.fromEntries(
+    Object.entries(table).map(([name, field]) => [
+      name,
+      {
+        type: field.type,
+        get: (source: Record<string, unknown>) => source[name] ?? null,
+        ...(field.type === 'CommandEnd' ? { fields: specsOf(COMMAND_END_WIRE) } : {}),
+      },
+    ]),
+  );
+}
+const OUTPUT_EVENT = specsOf(OUTPUT_EVENT_WIRE);
 
 type Shape = (source: Record<string, unknown>) => Record<string, unknown>;
 

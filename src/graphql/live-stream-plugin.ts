@@ -2,7 +2,7 @@ import { type ExecutionArgs, type ExecutionResult, GraphQLError } from 'graphql'
 import type { Plugin } from 'graphql-yoga';
 import { DomainError, ForbiddenError } from '../domain/errors.js';
 import type { KeyPrincipal } from '../domain/principal.js';
-import type { LiveStreams } from '../services/live-streams.js';
+import type { LiveStreams } from '../engine/live-streams.js';
 import type { GraphQLContext } from './context.js';
 
 /**

@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { RateLimitDecision } from '../domain/rate-limit.js';
-import { type RateLimiter, rateLimitHeaders } from '../services/rate-limiter.js';
+import { type RateLimiter, rateLimitHeaders } from '../engine/rate-limiter.js';
 import type { GraphQLContext } from './context.js';
 import { operationCost } from './operation-cost.js';
 

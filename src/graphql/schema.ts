@@ -5,6 +5,8 @@ import './types/audit-event.js';
 import './types/claude-config.js';
 import './types/claude-config-mutations.js';
 import './types/command.js';
+import './types/command-mutations.js';
+import './types/command-output.js';
 import './types/command-type.js';
 import './types/error.js';
 import './types/node.js';

@@ -1,4 +1,4 @@
-import { type IpRange, ipInRanges, normaliseIp, parseCidr } from '../services/ip-ranges.js';
+import { type IpRange, ipInRanges, normaliseIp, parseCidr } from '../domain/ip-ranges.js';
 
 /**
  * The client address of a request: the socket peer, unless that peer is a trusted proxy, in

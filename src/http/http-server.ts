@@ -14,13 +14,13 @@ import {
 import { DomainError, RateLimitedError } from '../domain/errors.js';
 import type { Principal } from '../domain/principal.js';
 import type { RateLimitDecision } from '../domain/rate-limit.js';
+import { rateLimitHeaders } from '../engine/rate-limiter.js';
 import { graphqlErrorResponse } from '../graphql/error-response.js';
 import type { RdevYoga } from '../graphql/yoga.js';
 import { withRequestId } from '../observability/log-context.js';
 import type { Logger } from '../observability/logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
 import type { AppTracing } from '../observability/tracing.js';
-import { rateLimitHeaders } from '../services/rate-limiter.js';
 import type { ClientIpResolver } from './client-ip.js';
 import { readBody, sendFetchResponse, sendWholeResponse, streamKind, toYogaRequest } from './fetch-bridge.js';
 import { sendError, sendJson } from './json-response.js';

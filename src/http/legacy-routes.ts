@@ -1,10 +1,13 @@
 import type { ServerResponse } from 'node:http';
-import { type Command, isTerminal, type OutputEvent } from '../domain/command.js';
+import { isTerminal, type OutputEvent } from '../domain/command.js';
+import { commandJson } from '../domain/command-json.js';
 import { DomainError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { legacyOutputEventJson } from '../domain/output-event-wire.js';
+import type { LiveStreams } from '../engine/live-streams.js';
 import type { Logger } from '../observability/logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
+import type { CommandOutputReader } from '../services/command-output-reader.js';
 import type { CommandService, RunClaudeInput, RunShellInput } from '../services/command-service.js';
-import type { LiveStreams } from '../services/live-streams.js';
 import { readBody } from './fetch-bridge.js';
 import type { RequestInfo, RouteHandler } from './http-server.js';
 import { restErrorBody, sendError, sendJson } from './json-response.js';
@@ -12,6 +15,7 @@ import { type SseEvent, SseStream } from './sse-stream.js';
 
 export interface LegacyRoutesDeps {
   commands: CommandService;
+  output: CommandOutputReader;
   metrics: AppMetrics;
   logger: Logger;
   maxBodyBytes: number;
@@ -74,7 +78,10 @@ export function createLegacyRoutes(deps: LegacyRoutesDeps): LegacyRoutes {
         if (method !== 'GET') return methodNotAllowed(res, 'GET');
         const command = await deps.commands.get(info.principal, segment(m[1]!));
         if (!command) throw new NotFoundError('Command', segment(m[1]!));
-        sendJson(res, 200, await commandJson(command));
+        sendJson(res, 200, {
+          ...commandJson(command, await deps.commands.queuePosition(command)),
+          streamUrl: streamUrl(command.id),
+        });
         return true;
       }
       return false;
@@ -137,7 +144,7 @@ export function createLegacyRoutes(deps: LegacyRoutesDeps): LegacyRoutes {
     });
     let pages: AsyncIterableIterator<readonly OutputEvent[]>;
     try {
-      pages = await deps.commands.followOutputPages(principal, id, after, controller.signal);
+      pages = await deps.output.followOutputPages(principal, id, after, controller.signal);
     } catch (error) {
       untrack();
       throw error;
@@ -161,33 +168,6 @@ export function createLegacyRoutes(deps: LegacyRoutesDeps): LegacyRoutes {
       close();
       await pages.return?.();
     }
-  }
-
-  async function commandJson(c: Command) {
-    return {
-      id: c.id,
-      projectName: c.projectName,
-      type: c.type,
-      status: c.status,
-      priority: c.priority,
-      queuePosition: await deps.commands.queuePosition(c),
-      argv: c.argv,
-      prompt: c.prompt,
-      cwd: c.cwd,
-      envNames: c.envNames,
-      timeoutSeconds: c.timeoutSeconds,
-      exitCode: c.exitCode,
-      signal: c.signal,
-      error: c.error,
-      createdAt: c.createdAt.toISOString(),
-      startedAt: c.startedAt?.toISOString() ?? null,
-      finishedAt: c.finishedAt?.toISOString() ?? null,
-      idempotencyKey: c.idempotencyKey,
-      lastSeq: c.lastSeq,
-      outputTruncated: c.outputTruncated,
-      claudeSession: c.claudeSession,
-      streamUrl: streamUrl(c.id),
-    };
   }
 
   async function jsonBody(info: RequestInfo, fields: string[]): Promise<Record<string, unknown>> {
@@ -219,15 +199,7 @@ export function createLegacyRoutes(deps: LegacyRoutesDeps): LegacyRoutes {
 }
 
 function sseEvent(e: OutputEvent): SseEvent {
-  if (!e.end) {
-    // Written out rather than through an object per event: a replay sends many thousands. The
-    // same keys in the same order as the end event's; `stream` is an enum name and `at` an ISO
-    // date, neither needing escapes.
-    const data = `{"seq":${e.seq},"stream":"${e.stream}","data":${JSON.stringify(e.data)},"at":"${e.at.toISOString()}"}`;
-    return { id: e.seq, event: 'output', data };
-  }
-  const base = { seq: e.seq, stream: e.stream, data: e.data, at: e.at.toISOString() };
-  return { id: e.seq, event: 'end', data: JSON.stringify({ ...base, ...e.end }) };
+  return { id: e.seq, event: e.end ? 'end' : 'output', data: legacyOutputEventJson(e) };
 }
 
 function streamUrl(id: string): string {

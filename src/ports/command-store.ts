@@ -68,6 +68,10 @@ export interface QueueCounts {
  * replica's `owner` id and do nothing (return null/false) when the lease is no longer its own.
  */
 export interface CommandStore {
+  /**
+   * Queues a new command.
+   * @throws IdempotencyKeyTakenError when its key already has a command from the same caller.
+   */
   insert(command: NewCommand): Promise<Command>;
   findByIdempotencyKey(
     keyId: string | null,

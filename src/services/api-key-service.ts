@@ -3,14 +3,14 @@ import type { ApiKey } from '../domain/api-key.js';
 import { displayPrefix, generateKeyText, isWellFormedKeyText, keyDigest } from '../domain/api-key-text.js';
 import { auditActor } from '../domain/audit.js';
 import { requireScope } from '../domain/authorization.js';
+import type { Clock } from '../domain/clock.js';
 import { ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { isValidCidr, rangeWithin } from '../domain/ip-ranges.js';
 import { DEFAULT_PAGE_SIZE, type Page, type PageRequest } from '../domain/page.js';
 import { type Principal, systemPrincipal } from '../domain/principal.js';
 import { hasScope, SCOPES, type Scope } from '../domain/scopes.js';
 import type { ApiKeyStore } from '../ports/api-key-store.js';
 import type { UnitOfWork } from '../ports/unit-of-work.js';
-import type { Clock } from './clock.js';
-import { isValidCidr, rangeWithin } from './ip-ranges.js';
 import { parseInput } from './validation.js';
 
 const projectName = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a project name');

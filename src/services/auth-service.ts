@@ -1,15 +1,15 @@
 import { type ApiKeyCredential, isCredentialActive } from '../domain/api-key.js';
 import { displayPrefix, isWellFormedKeyText, keyDigest } from '../domain/api-key-text.js';
+import type { Clock } from '../domain/clock.js';
 import { type Credentials, keyTextOf } from '../domain/credentials.js';
 import { UnauthenticatedError } from '../domain/errors.js';
+import { ipInRanges, parseCidr } from '../domain/ip-ranges.js';
 import type { KeyPrincipal } from '../domain/principal.js';
+import type { AuthFailureLimit } from '../engine/auth-failure-limit.js';
+import type { AuthFailureReason, DenialAudit } from '../engine/denial-audit.js';
 import type { ApiKeyStore } from '../ports/api-key-store.js';
-import type { AuthFailureLimit } from './auth-failure-limit.js';
-import type { Clock } from './clock.js';
-import type { AuthFailureReason, DenialAudit } from './denial-audit.js';
-import { ipInRanges, parseCidr } from './ip-ranges.js';
 
-export type { AuthFailureReason } from './denial-audit.js';
+export type { AuthFailureReason } from '../engine/denial-audit.js';
 
 export interface AuthServiceDeps {
   store: ApiKeyStore;

@@ -21,12 +21,12 @@ import {
 } from '../domain/errors.js';
 import { type Principal, systemPrincipal } from '../domain/principal.js';
 import { MAX_PROJECT_NAME_LENGTH, type Project } from '../domain/project.js';
+import { workspaceTarget } from '../engine/workspace-target.js';
 import type { UnitOfWork } from '../ports/unit-of-work.js';
 import type { ReadLimits, WorkspaceFiles, WriteExpectation } from '../ports/workspace-files.js';
 import { parseClaudeConfigDocument } from './claude-config-document.js';
 import { storedToItem, treeFiles, writtenItem } from './claude-config-items.js';
 import { parseInput } from './validation.js';
-import { workspaceTarget } from './workspace-target.js';
 
 const SYSTEM = systemPrincipal('claude-config');
 

@@ -10,8 +10,8 @@ import {
   type ProjectConfigProblem,
   type ProjectEvent,
 } from '../domain/project.js';
-import type { ProjectCatalog, ProjectCatalogStatus } from './project-catalog.js';
-import { updateStream } from './project-update-stream.js';
+import type { ProjectCatalog, ProjectCatalogStatus } from '../engine/project-catalog.js';
+import { updateStream } from '../lib/project-update-stream.js';
 
 const nameInput = z.string().min(1).max(MAX_PROJECT_NAME_LENGTH);
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { napUntilWoken, stoppableStream } from './stoppable-stream.js';
+import { napUntilWoken, stoppableStream } from '../lib/stoppable-stream.js';
 import { parseInput } from './validation.js';
 
 /** Facts about this rdev process that clients may ask for without any scope. */

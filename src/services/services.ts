@@ -2,6 +2,7 @@ import type { ApiKeyService } from './api-key-service.js';
 import type { AuditService } from './audit-service.js';
 import type { AuthService } from './auth-service.js';
 import type { ClaudeConfigService } from './claude-config-service.js';
+import type { CommandOutputReader } from './command-output-reader.js';
 import type { CommandService } from './command-service.js';
 import type { ProjectService } from './project-service.js';
 import type { ServerInfoService } from './server-info-service.js';
@@ -15,6 +16,7 @@ export interface Services {
   audit: AuditService;
   claudeConfig: ClaudeConfigService;
   commands: CommandService;
+  commandOutput: CommandOutputReader;
   projects: ProjectService;
   webhooks: WebhookService;
 }

@@ -1,4 +1,5 @@
 import { auditActor } from '../domain/audit.js';
+import type { Clock } from '../domain/clock.js';
 import { systemPrincipal } from '../domain/principal.js';
 import type { WebhookDeliveryStatus } from '../domain/webhook.js';
 import {
@@ -18,7 +19,6 @@ import type {
   WebhookDeliveryStore,
 } from '../ports/webhook-delivery-store.js';
 import type { WebhookSender, WebhookSendResult } from '../ports/webhook-sender.js';
-import type { Clock } from './clock.js';
 
 /** An attempt made but not yet stored: what `record` writes, and what it reports. */
 export interface SentWebhookAttempt {

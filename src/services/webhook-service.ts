@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { auditActor } from '../domain/audit.js';
 import { requireScope } from '../domain/authorization.js';
+import type { Clock } from '../domain/clock.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { DEFAULT_PAGE_SIZE, type Page, type PageRequest } from '../domain/page.js';
 import type { Principal } from '../domain/principal.js';
@@ -18,7 +19,6 @@ import type { UnitOfWork } from '../ports/unit-of-work.js';
 import type { WebhookDeliveryStore } from '../ports/webhook-delivery-store.js';
 import type { WebhookStore } from '../ports/webhook-store.js';
 import type { WebhookTargetGuard } from '../ports/webhook-target-guard.js';
-import type { Clock } from './clock.js';
 import { parseInput } from './validation.js';
 import {
   type CreateWebhookInput,

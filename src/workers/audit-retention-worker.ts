@@ -1,6 +1,6 @@
+import type { Clock } from '../domain/clock.js';
 import type { Logger } from '../observability/logger.js';
 import type { AuditService } from '../services/audit-service.js';
-import type { Clock } from '../services/clock.js';
 import { retentionSweepIntervalMs } from './retention-sweep-interval.js';
 
 export interface AuditRetentionDeps {

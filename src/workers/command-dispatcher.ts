@@ -1,6 +1,6 @@
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
+import type { CommandExecutor } from '../engine/command-executor.js';
 import type { EventBus } from '../ports/event-bus.js';
-import type { CommandExecutor } from '../services/command-executor.js';
 import { retentionSweepIntervalMs } from './retention-sweep-interval.js';
 
 export interface DispatcherOptions {
@@ -32,7 +32,7 @@ export class CommandDispatcher {
   async start(): Promise<void> {
     const { executor } = this.options;
     await executor.adopt(this.options.adoptAllAtStart).catch((e) => this.options.onError(e, 'adopt'));
-    const unDispatch = this.options.bus.subscribe('dispatch', (project) => this.kick(project || undefined));
+    const unDispatch = this.options.bus.subscribe('dispatch', ({ projectName }) => this.kick(projectName));
     // A replica that shuts down hands its running commands back: take them over now, not when
     // their leases would have run out.
     const unReleased = this.options.bus.subscribe('leases_released', () => {

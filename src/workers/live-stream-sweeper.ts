@@ -1,6 +1,6 @@
+import type { LiveStreams } from '../engine/live-streams.js';
 import type { Logger } from '../observability/logger.js';
 import type { EventBus } from '../ports/event-bus.js';
-import type { LiveStreams } from '../services/live-streams.js';
 
 export interface LiveStreamSweeperDeps {
   streams: LiveStreams;
@@ -26,7 +26,7 @@ export class LiveStreamSweeper {
   constructor(private readonly deps: LiveStreamSweeperDeps) {}
 
   start(): void {
-    this.unsubscribe = this.deps.bus.subscribe('api_key_changed', (keyId) => {
+    this.unsubscribe = this.deps.bus.subscribe('api_key_changed', ({ keyId }) => {
       this.deps.forgetKey(keyId);
       void this.sweep(new Set([keyId]));
     });

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresCommandStore } from '../../src/adapters/postgres/postgres-command-store.js';
+import { IdempotencyKeyTakenError } from '../../src/domain/errors.js';
 import type { NewCommand } from '../../src/ports/command-store.js';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../support/test-databases.js';
 
@@ -69,6 +70,18 @@ describe.each(DATABASE_KINDS)('command store on %s', (kind) => {
     expect(claimedBy.size).toBe(24);
     expect(maxRunning).toBeLessThanOrEqual(3);
     expect(maxRunning).toBeGreaterThan(0);
+  });
+
+  it('refuses a taken idempotency key with a domain error', async () => {
+    const project = `idempotency-${kind}`;
+    const first = await store.insert(command(project, { idempotencyKey: 'retry-1' }));
+    const again = store.insert(command(project, { idempotencyKey: 'retry-1', requestHash: 'other' }));
+    await expect(again).rejects.toBeInstanceOf(IdempotencyKeyTakenError);
+    await expect(again).rejects.toMatchObject({ code: 'CONFLICT', details: { idempotencyKey: 'retry-1' } });
+    expect((await store.findByIdempotencyKey(null, 'retry-1'))?.id).toBe(first.id);
+    // Commands without a key never conflict.
+    await store.insert(command(project));
+    await store.insert(command(project));
   });
 
   it('ends a command exactly once, and only by the replica holding its lease', async () => {

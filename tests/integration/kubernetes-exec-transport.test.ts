@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KubernetesExecTransport } from '../../src/adapters/kubernetes/kubernetes-exec-transport.js';
-import type { ExecProcess } from '../../src/adapters/supervisor/exec-transport.js';
 import { SupervisorRuntime } from '../../src/adapters/supervisor/supervisor-runtime.js';
 import { RuntimeUnavailableError } from '../../src/domain/errors.js';
+import type { ExecProcess } from '../../src/ports/exec-transport.js';
 import type { WorkspaceTarget } from '../../src/ports/workspace-runtime.js';
 import { type FakeKubeApiServer, startFakeKubeApiServer } from '../support/fake-kube-apiserver.js';
 import { killRunGroups } from '../support/runtime-harness.js';

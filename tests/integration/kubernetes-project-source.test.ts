@@ -3,7 +3,7 @@ import { KubeApiGuard } from '../../src/adapters/kubernetes/kube-api-guard.js';
 import { KubernetesProjectSource } from '../../src/adapters/kubernetes/kubernetes-project-source.js';
 import { RuntimeUnavailableError } from '../../src/domain/errors.js';
 import type { ProjectConfigProblem, ProjectEvent } from '../../src/domain/project.js';
-import { ProjectCatalog } from '../../src/services/project-catalog.js';
+import { ProjectCatalog } from '../../src/engine/project-catalog.js';
 import { type FakeKubeApiServer, startFakeKubeApiServer } from '../support/fake-kube-apiserver.js';
 
 const NS = 'rdev-test';

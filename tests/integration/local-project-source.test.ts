@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalProjectSource } from '../../src/adapters/local/local-project-source.js';
 import type { ProjectConfigProblem, ProjectEvent } from '../../src/domain/project.js';
-import { ProjectCatalog } from '../../src/services/project-catalog.js';
+import { ProjectCatalog } from '../../src/engine/project-catalog.js';
 
 async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition') {
   const deadline = Date.now() + timeoutMs;

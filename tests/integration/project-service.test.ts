@@ -7,7 +7,7 @@ import { DomainError } from '../../src/domain/errors.js';
 import { type KeyPrincipal, systemPrincipal } from '../../src/domain/principal.js';
 import type { ProjectEvent } from '../../src/domain/project.js';
 import type { Scope } from '../../src/domain/scopes.js';
-import { ProjectCatalog } from '../../src/services/project-catalog.js';
+import { ProjectCatalog } from '../../src/engine/project-catalog.js';
 import { ProjectService } from '../../src/services/project-service.js';
 
 function key(scopes: Scope[], projectNames: string[] | null = null): KeyPrincipal {

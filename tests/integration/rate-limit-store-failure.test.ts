@@ -3,8 +3,8 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/adapters/postgres/database.js';
 import { PostgresRateLimitStore } from '../../src/adapters/postgres/postgres-rate-limit-store.js';
+import { RateLimiter } from '../../src/engine/rate-limiter.js';
 import type { RateLimitStore } from '../../src/ports/rate-limit-store.js';
-import { RateLimiter } from '../../src/services/rate-limiter.js';
 import { createTestDatabase, POSTGRES_URL } from '../support/test-databases.js';
 
 /**

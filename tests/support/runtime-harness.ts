@@ -12,11 +12,11 @@ import {
   defaultLocalEnvironment,
   LocalExecTransport,
 } from '../../src/adapters/local/local-exec-transport.js';
-import type { ExecProcess, ExecTransport } from '../../src/adapters/supervisor/exec-transport.js';
 import {
   SupervisorRuntime,
   type SupervisorRuntimeDeps,
 } from '../../src/adapters/supervisor/supervisor-runtime.js';
+import type { ExecProcess, ExecTransport } from '../../src/ports/exec-transport.js';
 import type { WorkspaceTarget } from '../../src/ports/workspace-runtime.js';
 import { type FakeKubeApiServer, startFakeKubeApiServer } from './fake-kube-apiserver.js';
 

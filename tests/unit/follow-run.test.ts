@@ -1,13 +1,9 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type {
-  ExecOutcome,
-  ExecProcess,
-  ExecTransport,
-} from '../../src/adapters/supervisor/exec-transport.js';
 import { SupervisorProtocolError } from '../../src/adapters/supervisor/follow-frame-parser.js';
 import { SUPERVISE_SCRIPT_FILE_NAME } from '../../src/adapters/supervisor/supervise-script.js';
 import { SupervisorRuntime } from '../../src/adapters/supervisor/supervisor-runtime.js';
+import type { ExecOutcome, ExecProcess, ExecTransport } from '../../src/ports/exec-transport.js';
 import type { FollowEvent, WorkspaceTarget } from '../../src/ports/workspace-runtime.js';
 
 /** A transport whose programs print what the test says, for stream behaviour a real one cannot stage. */

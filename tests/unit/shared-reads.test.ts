@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { SharedReads } from '../../src/services/shared-reads.js';
+import { SharedReads } from '../../src/lib/shared-reads.js';
 
 it('shares a read in flight, but not with a caller that learnt of something newer since it started', async () => {
   const reads = new SharedReads<string>();

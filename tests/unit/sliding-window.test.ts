@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MemoryRateLimitStore } from '../../src/adapters/memory/memory-rate-limit-store.js';
-import { RateLimiter } from '../../src/services/rate-limiter.js';
+import { RateLimiter } from '../../src/engine/rate-limiter.js';
 
 /**
  * The sliding-window counter against an exact sliding log. The counter assumes the previous

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StartBackoff } from '../../src/services/start-backoff.js';
+import { StartBackoff } from '../../src/engine/start-backoff.js';
 
 describe('StartBackoff', () => {
   it('waits longer after each unreachable start, up to the cap, per project, until one is reached', () => {

@@ -2,14 +2,14 @@ import { PassThrough } from 'node:stream';
 import { Exec, type KubeConfig, type V1Status } from '@kubernetes/client-node';
 import type { WebSocket } from 'ws';
 import { DomainError, RuntimeUnavailableError } from '../../domain/errors.js';
-import type { WorkspaceTarget } from '../../ports/workspace-runtime.js';
 import {
   type ExecOptions,
   type ExecOutcome,
   type ExecProcess,
   type ExecTransport,
   StderrTail,
-} from '../supervisor/exec-transport.js';
+} from '../../ports/exec-transport.js';
+import type { WorkspaceTarget } from '../../ports/workspace-runtime.js';
 
 /** Wraps calls to the Kubernetes API, e.g. in a circuit breaker. */
 export type KubernetesCallGuard = <T>(fn: () => Promise<T>) => Promise<T>;

@@ -7,6 +7,7 @@ import {
   unsafeClaudePathError,
 } from '../../domain/claude-config.js';
 import { RuntimeUnavailableError, ValidationError } from '../../domain/errors.js';
+import type { ExecTransport } from '../../ports/exec-transport.js';
 import type {
   ReadLimits,
   RemoveOutcome,
@@ -19,7 +20,6 @@ import type {
   WriteOutcome,
 } from '../../ports/workspace-files.js';
 import type { WorkspaceTarget } from '../../ports/workspace-runtime.js';
-import type { ExecTransport } from '../supervisor/exec-transport.js';
 import { READ_SCRIPT, REMOVE_SCRIPT, SCRIPT_NAME, WRITE_SCRIPT } from './workspace-files-scripts.js';
 
 export interface KubernetesWorkspaceFilesDeps {

@@ -2,14 +2,14 @@ import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { RuntimeUnavailableError } from '../../domain/errors.js';
-import type { WorkspaceTarget } from '../../ports/workspace-runtime.js';
 import {
   type ExecOptions,
   type ExecOutcome,
   type ExecProcess,
   type ExecTransport,
   StderrTail,
-} from '../supervisor/exec-transport.js';
+} from '../../ports/exec-transport.js';
+import type { WorkspaceTarget } from '../../ports/workspace-runtime.js';
 
 export interface LocalExecTransportDeps {
   /**

@@ -1,5 +1,11 @@
 import { EventEmitter } from 'node:events';
-import type { BusChannel, EventBus } from '../../ports/event-bus.js';
+import {
+  type BusChannel,
+  type BusMessage,
+  decodeBusMessage,
+  encodeBusMessage,
+} from '../../domain/bus-messages.js';
+import type { EventBus } from '../../ports/event-bus.js';
 
 /** The event bus of a single process (the embedded database, or one replica alone). */
 export class InProcessEventBus implements EventBus {
@@ -10,12 +16,17 @@ export class InProcessEventBus implements EventBus {
     this.emitter.setMaxListeners(0);
   }
 
-  async publish(channel: BusChannel, payload: string): Promise<void> {
+  async publish<C extends BusChannel>(channel: C, message: BusMessage<C>): Promise<void> {
+    // Written and read through the codec as between replicas, so one process behaves as many do.
+    const payload = encodeBusMessage(channel, message);
     // Asynchronous like a real bus: a publisher never runs its subscribers' code inline.
-    queueMicrotask(() => this.emitter.emit(channel, payload));
+    queueMicrotask(() => {
+      const received = decodeBusMessage(channel, payload);
+      if (received) this.emitter.emit(channel, received);
+    });
   }
 
-  subscribe(channel: BusChannel, handler: (payload: string) => void): () => void {
+  subscribe<C extends BusChannel>(channel: C, handler: (message: BusMessage<C>) => void): () => void {
     this.emitter.on(channel, handler);
     return () => this.emitter.off(channel, handler);
   }

@@ -68,3 +68,9 @@ export function withoutPassword(url: string): string {
   if (parsed.password) parsed.password = '***';
   return parsed.toString();
 }
+
+/** PostgreSQL's unique_violation (23505) on `constraint`; PGlite reports it the same way. */
+export function uniqueViolationOf(error: unknown, constraint: string): boolean {
+  const e = error as { code?: unknown; constraint?: unknown } | null;
+  return e?.code === '23505' && (e.constraint === undefined || e.constraint === constraint);
+}

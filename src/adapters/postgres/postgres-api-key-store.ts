@@ -4,7 +4,7 @@ import { NotFoundError } from '../../domain/errors.js';
 import type { Page, PageRequest } from '../../domain/page.js';
 import type { Scope } from '../../domain/scopes.js';
 import type { ApiKeyPatch, ApiKeyStore, NewApiKey } from '../../ports/api-key-store.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { newestFirstPage } from './keyset-page.js';
 import type { ApiKeysTable, Database } from './schema.js';
 
 const BOOTSTRAP_LOCK_KEY = 7_317_002;
@@ -70,26 +70,7 @@ export class PostgresApiKeyStore implements ApiKeyStore {
   async list(options: { includeRevoked: boolean }, page: PageRequest): Promise<Page<ApiKey>> {
     let query = this.db.selectFrom('api_keys').selectAll();
     if (!options.includeRevoked) query = query.where('revoked_at', 'is', null);
-    if (page.after) {
-      const [at, id] = decodeCursor(page.after, 2);
-      query = query.where((eb) =>
-        eb.or([
-          eb('created_at', '<', new Date(String(at))),
-          eb.and([eb('created_at', '=', new Date(String(at))), eb('id', '<', String(id))]),
-        ]),
-      );
-    }
-    const rows = await query
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(page.first + 1)
-      .execute();
-    const items = rows.slice(0, page.first).map(toApiKey);
-    return {
-      items,
-      cursors: items.map((k) => encodeCursor([k.createdAt.toISOString(), k.id])),
-      hasNextPage: rows.length > page.first,
-    };
+    return newestFirstPage(query, { createdAt: 'created_at', id: 'id' }, page, toApiKey);
   }
 
   async update(id: string, patch: ApiKeyPatch): Promise<ApiKey> {

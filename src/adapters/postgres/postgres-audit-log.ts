@@ -2,7 +2,7 @@ import { type Kysely, type Selectable, sql } from 'kysely';
 import type { AuditEvent, AuditEventFilter, AuditOutcome, NewAuditEvent } from '../../domain/audit.js';
 import type { Page, PageRequest } from '../../domain/page.js';
 import type { AuditLog } from '../../ports/audit-log.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { highestIdFirstPage } from './keyset-page.js';
 import type { AuditEventsTable, Database } from './schema.js';
 
 type Row = Selectable<AuditEventsTable>;
@@ -51,16 +51,7 @@ export class PostgresAuditLog implements AuditLog {
     if (filter.targetId) query = query.where('target_id', '=', filter.targetId);
     if (filter.from) query = query.where('at', '>=', filter.from);
     if (filter.to) query = query.where('at', '<', filter.to);
-    if (page.after) {
-      const [id] = decodeCursor(page.after, 1);
-      query = query.where('id', '<', String(id));
-    }
-    const rows = await query
-      .orderBy('id', 'desc')
-      .limit(page.first + 1)
-      .execute();
-    const items = rows.slice(0, page.first).map(toAuditEvent);
-    return { items, cursors: items.map((e) => encodeCursor([e.id])), hasNextPage: rows.length > page.first };
+    return highestIdFirstPage(query, 'id', page, toAuditEvent);
   }
 }
 

@@ -1,15 +1,7 @@
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
-import type {
-  ClaudeOptions,
-  ClaudeSession,
-  Command,
-  CommandEnd,
-  CommandStatus,
-  OutputEvent,
-  OutputStream,
-} from '../../domain/command.js';
+import type { ClaudeSession, Command, CommandEnd, OutputEvent, OutputStream } from '../../domain/command.js';
+import { IdempotencyKeyTakenError } from '../../domain/errors.js';
 import type { Page, PageRequest } from '../../domain/page.js';
-import type { CommandType } from '../../domain/project.js';
 import { traceparentOf } from '../../observability/trace-context.js';
 import type {
   ClaimedCommand,
@@ -19,12 +11,11 @@ import type {
   NewOutputEvent,
   QueueCounts,
 } from '../../ports/command-store.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
-import type { CommandOutputTable, CommandsTable, Database } from './schema.js';
-
-type Row = Selectable<CommandsTable>;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { type CommandRow, newCommandRow, toClaimed, toCommand } from './command-rows.js';
+import { uniqueViolationOf } from './database-errors.js';
+import { newestFirstPage } from './keyset-page.js';
+import type { CommandOutputTable, Database } from './schema.js';
+import { isUuid } from './uuid.js';
 
 /** The queue's order: priority plus one point per `aging` seconds waited, then age. */
 const effectivePriority = (agingSeconds: number) =>
@@ -40,37 +31,20 @@ export class PostgresCommandStore implements CommandStore {
   }
 
   async insert(c: NewCommand): Promise<Command> {
+    try {
+      return await this.insertRow(c);
+    } catch (error) {
+      if (c.idempotencyKey && uniqueViolationOf(error, 'commands_idempotency_idx')) {
+        throw new IdempotencyKeyTakenError(c.idempotencyKey);
+      }
+      throw error;
+    }
+  }
+
+  private async insertRow(c: NewCommand): Promise<Command> {
     const row = await this.db
       .insertInto('commands')
-      .values({
-        project_name: c.projectName,
-        type: c.type,
-        status: 'QUEUED',
-        priority: c.priority,
-        argv: c.argv,
-        prompt: c.prompt,
-        stdin: c.stdin ? Buffer.from(c.stdin) : null,
-        env: JSON.stringify(c.env),
-        env_names: Object.keys(c.env),
-        cwd: c.cwd,
-        timeout_seconds: c.timeoutSeconds,
-        claude_options: c.claude ? JSON.stringify(c.claude) : null,
-        claude_session: null,
-        idempotency_key: c.idempotencyKey,
-        request_hash: c.requestHash,
-        requested_by: c.requestedByKeyId,
-        started_at: null,
-        finished_at: null,
-        exit_code: null,
-        signal: null,
-        error: null,
-        cancel_requested_at: null,
-        last_output_at: null,
-        lease_owner: null,
-        lease_expires_at: null,
-        // The request's trace goes with the command, to whichever replica runs it.
-        trace_context: traceparentOf(),
-      })
+      .values(newCommandRow(c, traceparentOf()))
       .returningAll()
       .executeTakeFirstOrThrow();
     return toCommand(row);
@@ -91,7 +65,7 @@ export class PostgresCommandStore implements CommandStore {
   }
 
   async get(id: string): Promise<Command | null> {
-    if (!UUID.test(id)) return null;
+    if (!isUuid(id)) return null;
     const row = await this.db.selectFrom('commands').selectAll().where('id', '=', id).executeTakeFirst();
     return row ? toCommand(row) : null;
   }
@@ -105,31 +79,11 @@ export class PostgresCommandStore implements CommandStore {
     if (filter.projectName) query = query.where('project_name', '=', filter.projectName);
     if (filter.statuses?.length) query = query.where('status', 'in', filter.statuses);
     if (filter.types?.length) query = query.where('type', 'in', filter.types);
-    if (page.after) {
-      const [at, id] = decodeCursor(page.after, 2);
-      const when = new Date(String(at));
-      query = query.where((eb) =>
-        eb.or([
-          eb('created_at', '<', when),
-          eb.and([eb('created_at', '=', when), eb('id', '<', String(id))]),
-        ]),
-      );
-    }
-    const rows = await query
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(page.first + 1)
-      .execute();
-    const items = rows.slice(0, page.first).map(toCommand);
-    return {
-      items,
-      cursors: items.map((c) => encodeCursor([c.createdAt.toISOString(), c.id])),
-      hasNextPage: rows.length > page.first,
-    };
+    return newestFirstPage(query, { createdAt: 'created_at', id: 'id' }, page, toCommand);
   }
 
   async queuePosition(id: string, agingSeconds: number): Promise<number | null> {
-    if (!UUID.test(id)) return null;
+    if (!isUuid(id)) return null;
     const row = await sql<{ position: number }>`
       WITH me AS (
         SELECT project_name, created_at, id, ${effectivePriority(agingSeconds)} AS ep
@@ -200,7 +154,7 @@ export class PostgresCommandStore implements CommandStore {
         .executeTakeFirstOrThrow();
       const free = maxConcurrent - running;
       if (free <= 0) return [];
-      const rows = await sql<Row>`
+      const rows = await sql<CommandRow>`
         WITH picked AS (
           SELECT id FROM commands
           WHERE project_name = ${projectName} AND status = 'QUEUED'
@@ -247,7 +201,7 @@ export class PostgresCommandStore implements CommandStore {
 
   adopt(owner: string, leaseMs: number, limit: number, all = false): Promise<ClaimedCommand[]> {
     return this.inTransaction(async (tx) => {
-      const rows = await sql<Row>`
+      const rows = await sql<CommandRow>`
         WITH picked AS (
           SELECT id FROM commands
           WHERE status = 'RUNNING' AND (${all} OR lease_expires_at IS NULL OR lease_expires_at < now())
@@ -329,7 +283,7 @@ export class PostgresCommandStore implements CommandStore {
   }
 
   async readOutput(id: string, afterSeq: number, limit: number, maxBytes?: number): Promise<OutputEvent[]> {
-    if (!UUID.test(id) || limit <= 0) return [];
+    if (!isUuid(id) || limit <= 0) return [];
     // A running total (data and parsed Claude message) cuts the page at maxBytes; the first event
     // always comes.
     // `at` as whole milliseconds since the epoch (truncated, as the driver's own parsing does):
@@ -367,7 +321,7 @@ export class PostgresCommandStore implements CommandStore {
   }
 
   async requestCancel(id: string, at: Date): Promise<Command | null> {
-    if (!UUID.test(id)) return null;
+    if (!isUuid(id)) return null;
     const row = await this.db
       .updateTable('commands')
       .set({ cancel_requested_at: sql`coalesce(cancel_requested_at, ${at})` })
@@ -426,46 +380,4 @@ function endMessage(end: CommandEnd): string {
       ? `exit code ${end.exitCode}`
       : 'no exit code';
   return `command ${end.status.toLowerCase().replace('_', ' ')} (${how})${end.error ? `: ${end.error}` : ''}\n`;
-}
-
-function toCommand(row: Row): Command {
-  return {
-    id: row.id,
-    projectName: row.project_name,
-    type: row.type as CommandType,
-    status: row.status as CommandStatus,
-    priority: row.priority,
-    argv: row.argv,
-    prompt: row.prompt,
-    cwd: row.cwd,
-    envNames: row.env_names,
-    timeoutSeconds: row.timeout_seconds,
-    idempotencyKey: row.idempotency_key,
-    requestedByKeyId: row.requested_by,
-    createdAt: row.created_at,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    exitCode: row.exit_code,
-    signal: row.signal,
-    error: row.error,
-    claude: (row.claude_options as ClaudeOptions | null) ?? null,
-    claudeSession: (row.claude_session as ClaudeSession | null) ?? null,
-    cancelRequestedAt: row.cancel_requested_at,
-    lastSeq: row.last_seq,
-    outputTruncated: row.output_truncated,
-  };
-}
-
-function toClaimed(row: Row): ClaimedCommand {
-  return {
-    ...toCommand(row),
-    stdin: row.stdin ? new Uint8Array(row.stdin) : null,
-    env: row.env ?? {},
-    stdoutOffset: Number(row.stdout_offset),
-    stderrOffset: Number(row.stderr_offset),
-    storedBytes: Number(row.stored_bytes),
-    startAttempts: row.start_attempts,
-    started: row.env === null,
-    traceContext: row.trace_context,
-  };
 }

@@ -1,6 +1,12 @@
 import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
-import type { BusChannel, EventBus } from '../../ports/event-bus.js';
+import {
+  type BusChannel,
+  type BusMessage,
+  decodeBusMessage,
+  encodeBusMessage,
+} from '../../domain/bus-messages.js';
+import type { EventBus } from '../../ports/event-bus.js';
 import type { Database } from './schema.js';
 
 const CHANNELS: Record<BusChannel, string> = {
@@ -26,7 +32,7 @@ export interface PostgresEventBusOptions {
  */
 export class PostgresEventBus implements EventBus {
   private client: pg.Client | null = null;
-  private readonly handlers = new Map<BusChannel, Set<(payload: string) => void>>();
+  private readonly handlers = new Map<BusChannel, Set<(message: never) => void>>();
   private readonly reconnectHandlers = new Set<() => void>();
   private closed = false;
   private connected = false;
@@ -46,15 +52,16 @@ export class PostgresEventBus implements EventBus {
     await this.connect(false);
   }
 
-  async publish(channel: BusChannel, payload: string): Promise<void> {
+  async publish<C extends BusChannel>(channel: C, message: BusMessage<C>): Promise<void> {
+    const payload = encodeBusMessage(channel, message);
     await sql`SELECT pg_notify(${CHANNELS[channel]}, ${payload})`.execute(this.options.db);
   }
 
-  subscribe(channel: BusChannel, handler: (payload: string) => void): () => void {
+  subscribe<C extends BusChannel>(channel: C, handler: (message: BusMessage<C>) => void): () => void {
     const set = this.handlers.get(channel) ?? new Set();
-    set.add(handler);
+    set.add(handler as (message: never) => void);
     this.handlers.set(channel, set);
-    return () => set.delete(handler);
+    return () => set.delete(handler as (message: never) => void);
   }
 
   onReconnect(handler: () => void): () => void {
@@ -80,7 +87,10 @@ export class PostgresEventBus implements EventBus {
     client.on('notification', (message) => {
       const channel = (Object.keys(CHANNELS) as BusChannel[]).find((c) => CHANNELS[c] === message.channel);
       if (!channel) return;
-      for (const handler of this.handlers.get(channel) ?? []) handler(message.payload ?? '');
+      // Decoded once, whatever the number of subscribers.
+      const received = decodeBusMessage(channel, message.payload ?? '');
+      if (received === null) return;
+      for (const handler of this.handlers.get(channel) ?? []) handler(received as never);
     });
     client.on('error', (error) => this.lost(client, error));
     client.on('end', () => this.lost(client, new Error('LISTEN connection ended')));

@@ -8,9 +8,10 @@ import type {
   WebhookDeliveryFilter,
   WebhookDeliveryStore,
 } from '../../ports/webhook-delivery-store.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { highestIdFirstPage, newestFirstPage } from './keyset-page.js';
 import type { Database } from './schema.js';
-import { type DeliveryRow, isUuid, storableText, toAttempt, toDelivery } from './webhook-rows.js';
+import { isUuid } from './uuid.js';
+import { type DeliveryRow, storableText, toAttempt, toDelivery } from './webhook-rows.js';
 
 // `SET LOCAL synchronous_commit = off` as part of a statement, for the claims and attempt
 // records: their transaction then commits without waiting for the WAL flush (milliseconds on a
@@ -182,42 +183,13 @@ export class PostgresWebhookDeliveryStore implements WebhookDeliveryStore {
     if (!isUuid(webhookId)) return { items: [], cursors: [], hasNextPage: false };
     let query = this.select().where('d.webhook_id', '=', webhookId);
     if (filter.status) query = query.where('d.status', '=', filter.status);
-    if (page.after) {
-      const [at, id] = decodeCursor(page.after, 2);
-      const after = new Date(String(at));
-      query = query.where((eb) =>
-        eb.or([
-          eb('d.created_at', '<', after),
-          eb.and([eb('d.created_at', '=', after), eb('d.id', '<', String(id))]),
-        ]),
-      );
-    }
-    const rows = await query
-      .orderBy('d.created_at', 'desc')
-      .orderBy('d.id', 'desc')
-      .limit(page.first + 1)
-      .execute();
-    const items = rows.slice(0, page.first).map(toDelivery);
-    return {
-      items,
-      cursors: items.map((d) => encodeCursor([d.createdAt.toISOString(), d.id])),
-      hasNextPage: rows.length > page.first,
-    };
+    return newestFirstPage(query, { createdAt: 'd.created_at', id: 'd.id' }, page, toDelivery);
   }
 
   async listAttempts(deliveryId: string, page: PageRequest): Promise<Page<WebhookAttempt>> {
     if (!isUuid(deliveryId)) return { items: [], cursors: [], hasNextPage: false };
-    let query = this.db.selectFrom('webhook_attempts').selectAll().where('delivery_id', '=', deliveryId);
-    if (page.after) {
-      const [id] = decodeCursor(page.after, 1);
-      query = query.where('id', '<', String(id));
-    }
-    const rows = await query
-      .orderBy('id', 'desc')
-      .limit(page.first + 1)
-      .execute();
-    const items = rows.slice(0, page.first).map(toAttempt);
-    return { items, cursors: items.map((a) => encodeCursor([a.id])), hasNextPage: rows.length > page.first };
+    const query = this.db.selectFrom('webhook_attempts').selectAll().where('delivery_id', '=', deliveryId);
+    return highestIdFirstPage(query, 'id', page, toAttempt);
   }
 
   async requestRedelivery(id: string, now: Date): Promise<WebhookDelivery | 'in_flight' | null> {

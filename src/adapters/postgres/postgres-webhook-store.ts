@@ -2,9 +2,10 @@ import { type Kysely, sql } from 'kysely';
 import type { Page, PageRequest } from '../../domain/page.js';
 import type { NewWebhook, Webhook, WebhookPatch } from '../../domain/webhook.js';
 import type { WebhookStore } from '../../ports/webhook-store.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { newestFirstPage } from './keyset-page.js';
 import type { Database } from './schema.js';
-import { isUuid, toWebhook } from './webhook-rows.js';
+import { isUuid } from './uuid.js';
+import { toWebhook } from './webhook-rows.js';
 
 export class PostgresWebhookStore implements WebhookStore {
   constructor(private readonly db: Kysely<Database>) {}
@@ -63,27 +64,7 @@ export class PostgresWebhookStore implements WebhookStore {
         .where('w.project_names', 'is not', null)
         .where(sql<boolean>`w.project_names <@ ${within}::text[]`);
     }
-    if (page.after) {
-      const [at, id] = decodeCursor(page.after, 2);
-      const after = new Date(String(at));
-      query = query.where((eb) =>
-        eb.or([
-          eb('w.created_at', '<', after),
-          eb.and([eb('w.created_at', '=', after), eb('w.id', '<', String(id))]),
-        ]),
-      );
-    }
-    const rows = await query
-      .orderBy('w.created_at', 'desc')
-      .orderBy('w.id', 'desc')
-      .limit(page.first + 1)
-      .execute();
-    const items = rows.slice(0, page.first).map(toWebhook);
-    return {
-      items,
-      cursors: items.map((w) => encodeCursor([w.createdAt.toISOString(), w.id])),
-      hasNextPage: rows.length > page.first,
-    };
+    return newestFirstPage(query, { createdAt: 'w.created_at', id: 'w.id' }, page, toWebhook);
   }
 
   async update(id: string, patch: WebhookPatch, at: Date): Promise<Webhook | null> {

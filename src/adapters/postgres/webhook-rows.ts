@@ -10,10 +10,6 @@ import type { WebhookAttemptsTable, WebhookDeliveriesTable, WebhooksTable } from
 
 /** Row-to-domain mapping shared by the webhook stores. */
 
-export function isUuid(id: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
-}
-
 export type WebhookRow = Selectable<WebhooksTable> & { previous_secret_expires_at: Date | null };
 
 export function toWebhook(row: WebhookRow): Webhook {

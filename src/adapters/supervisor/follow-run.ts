@@ -1,6 +1,6 @@
 import type { OutputOffsets } from '../../domain/command-run.js';
+import type { ExecProcess, ExecTransport } from '../../ports/exec-transport.js';
 import type { FollowEvent, WorkspaceTarget } from '../../ports/workspace-runtime.js';
-import type { ExecProcess, ExecTransport } from './exec-transport.js';
 import { FollowFrameParser } from './follow-frame-parser.js';
 import { followArgv } from './supervise-script.js';
 

@@ -8,13 +8,13 @@ import {
 } from '../../domain/command-run.js';
 import { RuntimeUnavailableError, ValidationError } from '../../domain/errors.js';
 import { argvIssues, encodeRunEnvironment, resolveRunCwd } from '../../domain/run-request.js';
+import type { ExecTransport } from '../../ports/exec-transport.js';
 import type {
   FollowEvent,
   RunSpec,
   WorkspaceRuntime,
   WorkspaceTarget,
 } from '../../ports/workspace-runtime.js';
-import type { ExecTransport } from './exec-transport.js';
 import { type ExitStatus, parseStatusLine, type SupervisorStatus } from './exit-status.js';
 import { followRun } from './follow-run.js';
 import {

@@ -1,5 +1,5 @@
 import type { ProjectConfigProblem } from '../../domain/project.js';
-import type { ProjectCatalogStatus } from '../../services/project-catalog.js';
+import type { ProjectCatalogStatus } from '../../engine/project-catalog.js';
 import { builder } from '../builder.js';
 import { RuntimeKind } from './server-info.js';
 

@@ -1,3 +1,4 @@
+import type { Clock } from '../domain/clock.js';
 import type { Principal } from '../domain/principal.js';
 import {
   estimatedCount,
@@ -6,7 +7,6 @@ import {
   windowPosition,
 } from '../domain/rate-limit.js';
 import type { RateLimitStore } from '../ports/rate-limit-store.js';
-import type { Clock } from './clock.js';
 
 export interface RateLimiterDeps {
   store: RateLimitStore;

@@ -1,4 +1,4 @@
-import type { WorkspaceTarget } from '../../ports/workspace-runtime.js';
+import type { WorkspaceTarget } from './workspace-runtime.js';
 
 /**
  * The one thing the supervisor runtime needs from a technology: run an argv in a workspace's

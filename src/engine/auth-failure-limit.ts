@@ -1,5 +1,5 @@
+import type { Clock } from '../domain/clock.js';
 import { RateLimitedError } from '../domain/errors.js';
-import type { Clock } from './clock.js';
 import type { RateLimiter } from './rate-limiter.js';
 
 export interface AuthFailureLimitDeps {

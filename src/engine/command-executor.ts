@@ -6,10 +6,10 @@ import type { Project } from '../domain/project.js';
 import type { ClaimedCommand, CommandStore } from '../ports/command-store.js';
 import type { CommandTracing } from '../ports/command-tracing.js';
 import type { EventBus } from '../ports/event-bus.js';
-import type { UnitOfWork } from '../ports/unit-of-work.js';
+import type { ProjectLookup } from '../ports/project-lookup.js';
 import type { WorkspaceRuntime } from '../ports/workspace-runtime.js';
 import { CommandFollower, type FollowerSettings } from './command-follower.js';
-import { type CommandService, commandWebhookData, type ProjectLookup } from './command-service.js';
+import type { CommandLifecycle } from './command-lifecycle.js';
 import { noCommandTracing } from './no-command-tracing.js';
 import { StartBackoff } from './start-backoff.js';
 import { workspaceTarget } from './workspace-target.js';
@@ -23,18 +23,17 @@ export interface ExecutorSettings extends FollowerSettings {
 
 export interface ExecutorObserver {
   onStarted?(command: Command, queueWaitSeconds: number): void;
-  onFinished?(command: Command): void;
   onOutputBytes?(bytes: number): void;
   log(level: 'info' | 'warn', message: string, details: Record<string, unknown>): void;
 }
 
 export interface CommandExecutorDeps {
   store: CommandStore;
-  unitOfWork: UnitOfWork;
+  /** Claims, adoptions, hand-backs and ends: the moves that write webhook events and audit rows. */
+  lifecycle: CommandLifecycle;
   projects: ProjectLookup;
   runtime: WorkspaceRuntime;
   bus: EventBus;
-  commands: CommandService;
   settings: ExecutorSettings;
   observer: ExecutorObserver;
   /** Spans for claims and runs, in the trace of the request that queued each command. */
@@ -75,30 +74,13 @@ export class CommandExecutor {
       // Queued commands wait while their workspace is not running or cannot be reached.
       if (project?.status !== 'RUNNING' || this.backoff.waiting(name)) continue;
       const claimStartedAt = Date.now();
-      const commands = await this.deps.unitOfWork.run(async ({ commands: store, webhooks }) => {
-        const got = await store.claim(
-          name,
-          project.maxConcurrentCommands,
-          this.owner,
-          this.deps.settings.leaseMs,
-          this.deps.settings.queueAgingSeconds,
-        );
-        for (const c of got) {
-          await webhooks.enqueue({
-            type: 'command.started',
-            projectName: c.projectName,
-            data: commandWebhookData(c),
-          });
-        }
-        return got;
-      });
+      const commands = await this.deps.lifecycle.claim(project, this.owner, this.deps.settings);
       for (const c of commands) {
         claimed++;
         this.deps.observer.onStarted?.(
           c,
           ((c.startedAt?.getTime() ?? Date.now()) - c.createdAt.getTime()) / 1000,
         );
-        await this.deps.bus.publish('command_status', c.id);
         this.follow(c, project, !c.started, claimStartedAt);
       }
     }
@@ -114,7 +96,7 @@ export class CommandExecutor {
   }
 
   private async adoptExpired(all: boolean): Promise<number> {
-    const adopted = await this.deps.store.adopt(this.owner, this.deps.settings.leaseMs, 100, all);
+    const adopted = await this.deps.lifecycle.adopt(this.owner, this.deps.settings.leaseMs, 100, all);
     for (const c of adopted) {
       if (this.followers.has(c.id)) continue;
       let project: Project | null;
@@ -127,11 +109,11 @@ export class CommandExecutor {
           commandId: c.id,
           err: error,
         });
-        await this.deps.store.releaseLeases(this.owner, [c.id]);
+        await this.deps.lifecycle.release(this.owner, [c.id]);
         continue;
       }
       if (!project) {
-        await this.deps.commands.finish(
+        await this.deps.lifecycle.finish(
           null,
           c.id,
           {
@@ -204,8 +186,8 @@ export class CommandExecutor {
     await Promise.allSettled([...this.running]);
     this.followers.clear();
     if (ids.length === 0) return;
-    await this.deps.store.releaseLeases(this.owner, ids).catch(() => {});
-    await this.deps.bus.publish('leases_released', String(ids.length)).catch(() => {});
+    await this.deps.lifecycle.release(this.owner, ids).catch(() => {});
+    await this.deps.bus.publish('leases_released', { count: ids.length }).catch(() => {});
   }
 
   /** Runs a claim or adoption pass, unless stopping; `stop()` waits for the passes in progress. */
@@ -233,11 +215,7 @@ export class CommandExecutor {
       bus: this.deps.bus,
       owner: this.owner,
       settings: this.deps.settings,
-      finish: (id, end) =>
-        traced.finishing(end, async () => {
-          const finished = await this.deps.commands.finish(null, id, end, this.owner);
-          if (finished) this.deps.observer.onFinished?.(finished);
-        }),
+      finish: (id, end) => traced.finishing(end, () => this.deps.lifecycle.finish(null, id, end, this.owner)),
       workspaceGone: () => this.workspaceGone(project),
       onStartReached: (reached) =>
         reached ? this.backoff.reached(command.projectName) : this.backoff.unreachable(command.projectName),
@@ -251,7 +229,7 @@ export class CommandExecutor {
         traced.end();
         if (this.followers.get(command.id) === follower) this.followers.delete(command.id);
         this.running.delete(done);
-        void this.deps.bus.publish('dispatch', command.projectName);
+        void this.deps.bus.publish('dispatch', { projectName: command.projectName });
       });
     this.running.add(done);
   }

@@ -1,12 +1,13 @@
-import { ClaudeRunTracker, parseClaudeLine } from '../domain/claude-stream.js';
+import { ClaudeRunTracker } from '../domain/claude-stream.js';
 import type { CommandEnd, CommandStatus } from '../domain/command.js';
-import type { CommandExit, OutputOffsets, OutputStreamName } from '../domain/command-run.js';
+import type { CommandExit } from '../domain/command-run.js';
 import { DomainError, RuntimeUnavailableError, ValidationError } from '../domain/errors.js';
 import { OutputChunker } from '../domain/output-chunker.js';
-import type { ClaimedCommand, CommandStore, NewOutputEvent } from '../ports/command-store.js';
+import { LineSplitter } from '../domain/output-splitter.js';
+import type { ClaimedCommand, CommandStore } from '../ports/command-store.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { WorkspaceRuntime, WorkspaceTarget } from '../ports/workspace-runtime.js';
-import { LineSplitter, splitByBytes } from './output-splitter.js';
+import { OutputRecorder } from './output-recorder.js';
 
 export interface FollowerSettings {
   maxChunkBytes: number;
@@ -38,21 +39,9 @@ export interface FollowerDeps {
   log(level: 'info' | 'warn', message: string, details: Record<string, unknown>): void;
 }
 
-interface StoredProgress {
-  offsets: OutputOffsets;
-  storedBytes: number;
-  truncated: boolean;
-}
-
-const sameOffsets = (a: OutputOffsets, b: OutputOffsets) =>
-  a.stdoutOffset === b.stdoutOffset && a.stderrOffset === b.stderrOffset;
-
-const FLUSH_DELAY_MS = 15;
 const STOP_RETRY_MS = 2_000;
 /** Failed follow attempts in a row (about 3 s with the backoff) before asking whether the workspace is gone. */
 const LOST_AFTER_FAILURES = 4;
-const FLUSH_EVENTS = 200;
-const FLUSH_BYTES = 256 * 1024;
 
 /**
  * Follows one running command for the replica that holds its lease: starts it when that has not
@@ -62,19 +51,8 @@ const FLUSH_BYTES = 256 * 1024;
  */
 export class CommandFollower {
   private readonly abort = new AbortController();
-  private batch: NewOutputEvent[] = [];
-  private batchBytes = 0;
-  private offsets: OutputOffsets;
-  private storedBytes: number;
-  private truncated: boolean;
-  /** What the database holds: where a new follow stream starts after a failed write. */
-  private persisted: StoredProgress;
-  /** A write failed: the events read since `persisted` are read again from there. */
-  private rewind = false;
+  private readonly output: OutputRecorder;
   private stream: AbortController | null = null;
-  private flushTimer: NodeJS.Timeout | null = null;
-  private lastFlushAt = 0;
-  private flushing: Promise<void> = Promise.resolve();
   private leaseLost = false;
   private reason: 'timeout' | 'watchdog' | 'cancel' | null = null;
   private readonly claude: ClaudeRunTracker | null;
@@ -86,11 +64,21 @@ export class CommandFollower {
     private readonly target: WorkspaceTarget,
     private readonly deps: FollowerDeps,
   ) {
-    this.offsets = { stdoutOffset: command.stdoutOffset, stderrOffset: command.stderrOffset };
-    this.storedBytes = command.storedBytes;
-    this.truncated = command.outputTruncated;
-    this.persisted = { offsets: this.offsets, storedBytes: this.storedBytes, truncated: this.truncated };
     this.claude = command.type === 'CLAUDE' ? new ClaudeRunTracker() : null;
+    this.output = new OutputRecorder(command, {
+      store: deps.store,
+      bus: deps.bus,
+      owner: deps.owner,
+      settings: deps.settings,
+      claude: this.claude,
+      onOutputBytes: deps.onOutputBytes,
+      log: deps.log,
+      // A write failed: the stream stops, and the next one reads from what is stored.
+      onWriteFailed: () => this.stream?.abort(),
+      // Another replica owns the command now; it follows from the offsets it finds stored.
+      onLeaseLost: () => this.detach('lease-lost'),
+      leaseLost: () => this.leaseLost,
+    });
   }
 
   get id(): string {
@@ -105,8 +93,8 @@ export class CommandFollower {
 
   async run(needsStart: boolean): Promise<void> {
     // A cancel may be asked on any replica: it says so on the bus, and the lease holder stops the run.
-    const unsubscribe = this.deps.bus.subscribe('command_status', (id) => {
-      if (id === this.id) void this.stopIfCancelled();
+    const unsubscribe = this.deps.bus.subscribe('command_status', ({ commandId }) => {
+      if (commandId === this.id) void this.stopIfCancelled();
     });
     try {
       if (needsStart && !(await this.start())) return;
@@ -122,7 +110,7 @@ export class CommandFollower {
     } finally {
       unsubscribe();
       for (const t of this.timers) clearTimeout(t);
-      if (this.flushTimer) clearTimeout(this.flushTimer);
+      this.output.dispose();
     }
   }
 
@@ -165,7 +153,7 @@ export class CommandFollower {
       } else {
         // The workspace could not be reached; start is idempotent, so trying again later is safe.
         await this.deps.store.requeue(c.id, this.deps.owner, `start failed, will retry: ${message}`);
-        if (!unreachable) await this.deps.bus.publish('dispatch', c.projectName);
+        if (!unreachable) await this.deps.bus.publish('dispatch', { projectName: c.projectName });
       }
       return false;
     }
@@ -212,12 +200,12 @@ export class CommandFollower {
     let backoffMs = 200;
     let failures = 0;
     while (!this.abort.signal.aborted) {
-      if (this.rewind) this.rewindToPersisted();
+      this.output.rewindIfNeeded();
       // Each stream starts from what is stored: held-back bytes of a split character or an
       // unfinished Claude line are read again rather than lost.
       const chunker = new OutputChunker({
         maxChunkBytes: this.deps.settings.maxChunkBytes,
-        offsets: this.offsets,
+        offsets: this.output.offsets,
       });
       const lines = this.claude ? new LineSplitter(16 * 1024 * 1024) : null;
       const stream = new AbortController();
@@ -228,25 +216,25 @@ export class CommandFollower {
         for await (const event of this.deps.runtime.follow(
           this.target,
           this.id,
-          this.offsets,
+          this.output.offsets,
           stream.signal,
         )) {
           backoffMs = 200;
           failures = 0;
           if (event.type === 'stdout' || event.type === 'stderr') {
             this.lastActivity = Date.now();
-            this.take(chunker, lines, event.type, event.data);
+            this.output.take(chunker, lines, event.type, event.data);
           } else if (event.type === 'heartbeat') {
             // Alive; nothing to store.
           } else if (event.type === 'exit') {
-            this.takeRest(chunker, lines);
-            await this.flush();
+            this.output.takeRest(chunker, lines);
+            await this.output.flush();
             // Output that could not be stored is read again before the end is recorded.
-            if (this.rewind || this.leaseLost) break;
+            if (this.output.rewinding || this.leaseLost) break;
             await this.end(event);
             return;
           } else if (event.type === 'lost') {
-            await this.flush();
+            await this.output.flush();
             await this.deps.finish(this.id, {
               status: 'LOST',
               exitCode: null,
@@ -265,13 +253,13 @@ export class CommandFollower {
         }
       } catch (error) {
         if (this.abort.signal.aborted) break;
-        if (!this.rewind) {
+        if (!this.output.rewinding) {
           failures++;
           this.deps.log('warn', 'could not follow command; retrying', { commandId: this.id, err: error });
           // A pod that was deleted (or a workspace folder removed) never answers again: rather
           // than retry for ever, the command is lost once its project no longer has it.
           if (failures >= LOST_AFTER_FAILURES && (await this.deps.workspaceGone?.().catch(() => false))) {
-            await this.flush();
+            await this.output.flush();
             const reason = error instanceof Error ? error.message : String(error);
             await this.deps.finish(this.id, {
               status: 'LOST',
@@ -286,170 +274,12 @@ export class CommandFollower {
         this.abort.signal.removeEventListener('abort', stopStream);
         this.stream = null;
       }
-      await this.flush();
+      await this.output.flush();
       if (this.leaseLost || this.abort.signal.aborted) return;
       await new Promise((r) => setTimeout(r, backoffMs));
       backoffMs = Math.min(backoffMs * 2, 5_000);
     }
-    await this.flush().catch(() => {});
-  }
-
-  /** Forgets what was read but not stored; the next stream reads it again. */
-  private rewindToPersisted(): void {
-    this.rewind = false;
-    this.batch = [];
-    this.batchBytes = 0;
-    this.offsets = this.persisted.offsets;
-    this.storedBytes = this.persisted.storedBytes;
-    this.truncated = this.persisted.truncated;
-  }
-
-  private take(
-    chunker: OutputChunker,
-    lines: LineSplitter | null,
-    stream: OutputStreamName,
-    data: Uint8Array,
-  ): void {
-    const name = stream === 'stdout' ? 'STDOUT' : 'STDERR';
-    for (const chunk of chunker.push(stream, data)) {
-      if (lines && stream === 'stdout') {
-        const { lines: complete, overflow } = lines.push(chunk.data);
-        for (const line of complete) this.addLine(line);
-        if (overflow !== null)
-          for (const piece of splitByBytes(overflow, this.deps.settings.maxChunkBytes))
-            this.add('STDOUT', piece);
-        this.offsets = { ...this.offsets, stdoutOffset: chunk.endOffset - lines.tailBytes };
-      } else {
-        this.add(name, chunk.data);
-        this.offsets = {
-          ...this.offsets,
-          [stream === 'stdout' ? 'stdoutOffset' : 'stderrOffset']: chunk.endOffset,
-        };
-      }
-    }
-    this.scheduleFlush();
-  }
-
-  private takeRest(chunker: OutputChunker, lines: LineSplitter | null): void {
-    for (const chunk of chunker.flush()) {
-      if (lines && chunk.stream === 'stdout') {
-        for (const line of lines.push(chunk.data).lines) this.addLine(line);
-      } else {
-        this.add(chunk.stream === 'stdout' ? 'STDOUT' : 'STDERR', chunk.data);
-      }
-      this.offsets = {
-        ...this.offsets,
-        [chunk.stream === 'stdout' ? 'stdoutOffset' : 'stderrOffset']: chunk.endOffset,
-      };
-    }
-    if (lines) {
-      const rest = lines.flush();
-      if (rest) this.addLine(rest);
-      this.offsets = { ...this.offsets, stdoutOffset: chunker.offsets().stdoutOffset };
-    }
-  }
-
-  private addLine(line: string): void {
-    const message = parseClaudeLine(line.replace(/\r?\n$/, ''));
-    if (message) this.claude?.observe(message);
-    const pieces = splitByBytes(line, this.deps.settings.maxChunkBytes);
-    // The parsed message goes with the line's last piece, once the whole line is stored.
-    pieces.forEach((piece, i) => {
-      this.add('STDOUT', piece, i === pieces.length - 1 ? (message ?? undefined) : undefined);
-    });
-  }
-
-  private add(stream: 'STDOUT' | 'STDERR' | 'SYSTEM', data: string, claude?: unknown): void {
-    if (data === '') return;
-    const bytes = Buffer.byteLength(data);
-    this.deps.onOutputBytes?.(bytes);
-    if (this.truncated) return;
-    if (this.storedBytes + bytes > this.deps.settings.outputCapBytes) {
-      this.truncated = true;
-      this.batch.push({
-        stream: 'SYSTEM',
-        data: `[rdev] output truncated: more than ${this.deps.settings.outputCapBytes} bytes were stored; the command runs on and its end will still be reported.\n`,
-      });
-      return;
-    }
-    this.storedBytes += bytes;
-    this.batchBytes += bytes;
-    this.batch.push({ stream, data, ...(claude !== undefined ? { claude } : {}) });
-  }
-
-  /**
-   * Output after a quiet spell is stored at once (first-output latency is what a watching user
-   * feels); output that keeps coming is batched, one write per FLUSH_DELAY_MS at most.
-   */
-  private scheduleFlush(): void {
-    const sinceLast = Date.now() - this.lastFlushAt;
-    if (
-      this.batch.length >= FLUSH_EVENTS ||
-      this.batchBytes >= FLUSH_BYTES ||
-      (sinceLast >= FLUSH_DELAY_MS && !this.flushTimer)
-    ) {
-      void this.flush();
-      return;
-    }
-    this.flushTimer ??= setTimeout(
-      () => {
-        this.flushTimer = null;
-        void this.flush();
-      },
-      Math.max(0, FLUSH_DELAY_MS - sinceLast),
-    );
-  }
-
-  /**
-   * Stores the pending events and offsets in one transaction, then tells subscribers. Writes run
-   * one after another; after a failed one nothing more is written until the follow stream starts
-   * again from what is stored, so a database outage loses and repeats nothing.
-   */
-  private flush(): Promise<void> {
-    if (this.flushTimer) {
-      clearTimeout(this.flushTimer);
-      this.flushTimer = null;
-    }
-    this.lastFlushAt = Date.now();
-    const events = this.batch;
-    const progress: StoredProgress = {
-      offsets: this.offsets,
-      storedBytes: this.storedBytes,
-      truncated: this.truncated,
-    };
-    this.batch = [];
-    this.batchBytes = 0;
-    this.flushing = this.flushing.then(async () => {
-      if (this.rewind || this.leaseLost) return;
-      const before = this.persisted;
-      if (events.length === 0 && sameOffsets(progress.offsets, before.offsets)) return;
-      let seqs: { lastSeq: number } | null;
-      try {
-        seqs = await this.deps.store.appendOutput(this.id, this.deps.owner, events, {
-          ...progress.offsets,
-          storedBytesDelta: progress.storedBytes - before.storedBytes,
-          truncated: progress.truncated,
-        });
-      } catch (error) {
-        this.deps.log('warn', 'could not store command output; reading it again', {
-          commandId: this.id,
-          err: error,
-        });
-        this.rewind = true;
-        this.stream?.abort();
-        return;
-      }
-      if (!seqs) {
-        // Another replica owns the command now; it follows from the offsets it finds stored.
-        this.detach('lease-lost');
-        return;
-      }
-      this.persisted = progress;
-      if (events.length > 0) {
-        await this.deps.bus.publish('command_output', `${this.id}:${seqs.lastSeq}`).catch(() => {});
-      }
-    });
-    return this.flushing;
+    await this.output.flush().catch(() => {});
   }
 
   private async end(exit: CommandExit): Promise<void> {

@@ -1,6 +1,6 @@
 import type { NewAuditEvent } from '../domain/audit.js';
+import type { Clock } from '../domain/clock.js';
 import type { AuditLog } from '../ports/audit-log.js';
-import type { Clock } from './clock.js';
 
 /** Why a key was refused; `malformed` keys are refused without a lookup. */
 export type AuthFailureReason = 'malformed' | 'unknown' | 'revoked' | 'expired' | 'ip_not_allowed';

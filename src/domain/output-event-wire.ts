@@ -1,0 +1,59 @@
+import type { CommandEnd, OutputEvent } from './command.js';
+
+/**
+ * An output event as clients see it, defined once for every transport: the GraphQL type
+ * `CommandOutputEvent` (and its fast path for subscriptions), and the legacy SSE stream.
+ * `type` names the GraphQL type of a field; the JSON transports write the same values (dates as
+ * ISO 8601 text, enums by name).
+ */
+export interface WireField {
+  type: 'Int' | 'String' | 'DateTime' | 'JSON' | 'OutputStream' | 'CommandStatus' | 'CommandEnd';
+  nullable: boolean;
+  description?: string;
+}
+
+/** How a command ended, on its final output event only. */
+export const COMMAND_END_WIRE = {
+  status: { type: 'CommandStatus', nullable: false },
+  exitCode: { type: 'Int', nullable: true },
+  signal: { type: 'String', nullable: true },
+  error: { type: 'String', nullable: true },
+} as const satisfies Record<keyof CommandEnd, WireField>;
+
+/** The fields of an output event, in the order clients receive them. */
+export const OUTPUT_EVENT_WIRE = {
+  seq: { type: 'Int', nullable: false },
+  stream: { type: 'OutputStream', nullable: false },
+  data: { type: 'String', nullable: false, description: 'Text; pieces never split a UTF-8 character.' },
+  at: { type: 'DateTime', nullable: false },
+  claude: {
+    type: 'JSON',
+    nullable: true,
+    description: 'CLAUDE commands: the parsed stream-json message this line carried.',
+  },
+  end: { type: 'CommandEnd', nullable: true },
+} as const satisfies Record<Exclude<keyof OutputEvent, 'commandId'>, WireField>;
+
+/**
+ * The fields the legacy SSE stream sends, from {@link OUTPUT_EVENT_WIRE}: it predates the parsed
+ * Claude message, and its end event carries the {@link COMMAND_END_WIRE} fields beside these
+ * rather than under `end`.
+ */
+export const LEGACY_OUTPUT_FIELDS = [
+  'seq',
+  'stream',
+  'data',
+  'at',
+] as const satisfies readonly (keyof typeof OUTPUT_EVENT_WIRE)[];
+
+/** An event's `data` on the legacy SSE stream: JSON of {@link LEGACY_OUTPUT_FIELDS}, and the end's fields on the end event. */
+export function legacyOutputEventJson(e: OutputEvent): string {
+  if (!e.end) {
+    // Written out rather than through an object per event: a replay sends many thousands. The
+    // same keys in the same order as the end event's; `stream` is an enum name and `at` an ISO
+    // date, neither needing escapes.
+    return `{"seq":${e.seq},"stream":"${e.stream}","data":${JSON.stringify(e.data)},"at":"${e.at.toISOString()}"}`;
+  }
+  const base = { seq: e.seq, stream: e.stream, data: e.data, at: e.at.toISOString() };
+  return JSON.stringify({ ...base, ...e.end });
+}

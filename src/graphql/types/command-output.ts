@@ -1,0 +1,67 @@
+import { COMMAND_STATUSES, type CommandEnd, OUTPUT_STREAMS, type OutputEvent } from '../../domain/command.js';
+import { COMMAND_END_WIRE, OUTPUT_EVENT_WIRE, type WireField } from '../../domain/output-event-wire.js';
+import { builder } from '../builder.js';
+import { localId } from '../global-id.js';
+
+export const CommandStatusEnum = builder.enumType('CommandStatus', { values: COMMAND_STATUSES });
+const OutputStreamEnum = builder.enumType('OutputStream', { values: OUTPUT_STREAMS });
+
+/** The part of Pothos's field builder used here: the field types come from a table, not from code. */
+interface FieldBuilder {
+  field(options: {
+    type: never;
+    nullable: boolean;
+    description?: string;
+    resolve(source: unknown): never;
+  }): unknown;
+}
+
+/**
+ * Each field of a wire table, of the GraphQL type it names (`types` maps the names of this
+ * schema's own enums and objects to their refs), resolved to the property of the same name.
+ */
+function wireFields(
+  t: FieldBuilder,
+  table: Record<string, WireField>,
+  types: Record<string, unknown>,
+): never {
+  return Object.fromEntries(
+    Object.entries(table).map(([name, field]) => [
+      name,
+      t.field({
+        type: (types[field.type] ?? field.type) as never,
+        nullable: field.nullable,
+        ...(field.description ? { description: field.description } : {}),
+        resolve: (source) => ((source as Record<string, unknown>)[name] ?? null) as never,
+      }),
+    ]),
+  ) as never;
+}
+
+const CommandEndRef = builder.objectRef<CommandEnd>('CommandEnd').implement({
+  description: 'How a command ended: set on its final output event only.',
+  fields: (t) => wireFields(t as never, COMMAND_END_WIRE, { CommandStatus: CommandStatusEnum }),
+});
+
+export const CommandOutputEventRef = builder.objectRef<OutputEvent>('CommandOutputEvent').implement({
+  description:
+    "One piece of a command's output. `seq` numbers events from 1 without gaps: resume with `after: <last seq seen>`.",
+  fields: (t) =>
+    wireFields(t as never, OUTPUT_EVENT_WIRE, { OutputStream: OutputStreamEnum, CommandEnd: CommandEndRef }),
+});
+
+builder.subscriptionField('commandOutput', (t) =>
+  t.field({
+    type: CommandOutputEventRef,
+    description:
+      'Stored output after `after` (default 0: from the start), then live output, ending with the event whose `end` is set.',
+    args: { commandId: t.arg.id({ required: true }), after: t.arg.int({ required: false }) },
+    authScopes: { scope: 'commands:read' },
+    subscribe: async (_root, args, ctx) => {
+      const id = localId(String(args.commandId), 'Command');
+      // Authorised before the first event: an unknown or hidden command fails at once.
+      return ctx.services.commandOutput.followOutput(ctx.principal, id, args.after ?? 0);
+    },
+    resolve: (event: OutputEvent) => event,
+  }),
+);
