@@ -156,12 +156,7 @@ describe('Dockerfile, replayed', () => {
 
   it('holds production dependencies, the bundled server, and no sources', () => {
     const at = (p: string) => existsSync(join(image.root, image.workdir, p));
-    for (const p of [
-      'dist/cli.js',
-      'dist/supervise.sh',
-      'bin/rdev.js',
-      'node_modules/graphql-yoga',
-    ]) {
+    for (const p of ['dist/cli.js', 'dist/supervise.sh', 'bin/rdev.js', 'node_modules/graphql-yoga']) {
       expect(at(p), `${p} is in the image`).toBe(true);
     }
     for (const p of [
