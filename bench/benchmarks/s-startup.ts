@@ -3,9 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { rssOf } from '../lib/machine.js';
+import { settledRss } from '../lib/machine.js';
 import { type Benchmark, type BenchRow, measure, row } from '../lib/report.js';
-import { median } from '../lib/stats.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -105,16 +104,6 @@ function timeRun(args: string[], env: NodeJS.ProcessEnv): Promise<{ wallMs: numb
       else reject(new Error(`node ${args.join(' ')}: ${code}\n${err}`));
     }),
   );
-}
-
-/** RSS settled: the median of a few samples a little apart. */
-async function settledRss(pid: number): Promise<number> {
-  const samples: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    await sleep(200);
-    samples.push(rssOf(pid));
-  }
-  return median(samples);
 }
 
 interface Timing {
