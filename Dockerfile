@@ -6,17 +6,16 @@
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# Build: every dependency, TypeScript compiled to dist/, the web console built to console/dist/,
-# then development dependencies pruned.
+# Build: every dependency, the server bundled by esbuild into dist/ (scripts/server-bundle.mjs),
+# the web console built to console/dist/, then development dependencies pruned.
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 # The lock file first, so the dependency layer is reused while only sources change.
 COPY package.json package-lock.json ./
-# `npm ci` runs the console's build script (prepare), which finds no console sources yet and skips it; `npm run build` builds it below.
-COPY scripts/build-console.mjs ./scripts/
+# `npm ci` runs the build scripts (prepare), which find no sources yet and skip; `npm run build` builds below.
+COPY scripts/build-server.mjs scripts/server-bundle.mjs scripts/build-console.mjs ./scripts/
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
-COPY scripts/copy-assets.mjs ./scripts/
+COPY tsconfig.json ./
 COPY bin ./bin
 COPY migrations ./migrations
 COPY src ./src
@@ -25,7 +24,7 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 # The runtime stage runs no commands, so its one writable folder is made here and copied over.
 RUN mkdir -p state/workspaces
 
-# Runtime: production dependencies, the compiled code (dist/src and dist/migrations), the built
+# Runtime: production dependencies, the bundled server (dist/, migrations included), the built
 # console and the launcher only. Files belong to root and are read-only to the process; it writes
 # nothing but /var/lib/rdev (embedded database, local workspaces), which Kubernetes replaces with a
 # volume.

@@ -16,6 +16,7 @@ import { b6 } from './benchmarks/b6-memory.js';
 import { b7 } from './benchmarks/b7-pglite.js';
 import { firstOutput, firstOutputAvailable } from './benchmarks/f-first-output.js';
 import { replicas } from './benchmarks/r-replicas.js';
+import { startup } from './benchmarks/s-startup.js';
 import { buildForBench } from './lib/build.js';
 import { describeMachine, loadAverage } from './lib/machine.js';
 import { summariseProfiles } from './lib/profile-summary.js';
@@ -32,6 +33,7 @@ const BENCHMARKS: Benchmark[] = [
   b6,
   b7,
   replicas,
+  startup,
   // Its own script, kept runnable on its own; a row here when it is in the checkout.
   ...(firstOutputAvailable() ? [firstOutput] : []),
 ];

@@ -1,9 +1,5 @@
-import { migrations } from '../migrations/index.js';
 import { systemHostResolver } from './adapters/http/host-resolver.js';
-import { type DatabaseHandle, openReachableDatabase } from './adapters/postgres/database.js';
-import { migrateToLatest } from './adapters/postgres/migrator.js';
-import { createPostgresStores } from './adapters/postgres/postgres-stores.js';
-import { PostgresUnitOfWork } from './adapters/postgres/postgres-unit-of-work.js';
+import type { DatabaseHandle } from './adapters/postgres/database.js';
 import { buildAuth } from './composition/build-auth.js';
 import { buildCommands } from './composition/build-commands.js';
 import { buildDatabase } from './composition/build-database.js';
@@ -22,9 +18,9 @@ import { Readiness } from './lifecycle/readiness.js';
 import { gracefulShutdown } from './lifecycle/shutdown.js';
 import type { Logger } from './observability/logger.js';
 import type { AppMetrics } from './observability/metrics.js';
+import { announceIfSlow, type StartupProgress } from './observability/slow-step.js';
 import type { AppTracing, SpanExporter } from './observability/tracing.js';
 import type { HostResolver } from './ports/webhook-target-guard.js';
-import { ApiKeyService } from './services/api-key-service.js';
 import { AuditService } from './services/audit-service.js';
 import { ClaudeConfigService } from './services/claude-config-service.js';
 import { ServerInfoService } from './services/server-info-service.js';
@@ -40,6 +36,8 @@ export interface AppOverrides {
   webhookResolver?: HostResolver;
   /** Where finished spans go instead of OTLP (tests pass an in-memory exporter); every span is recorded. */
   spanExporter?: SpanExporter;
+  /** Told about start-up steps that take a while (`rdev serve` prints them); none by default. */
+  progress?: StartupProgress;
 }
 
 export interface App {
@@ -62,44 +60,6 @@ export interface App {
   stop(): Promise<void>;
 }
 
-/** `rdev migrate`: applies pending migrations and closes the database. */
-export async function migrateDatabase(config: Config): Promise<string[]> {
-  const database = await openReachableDatabase(config.database, 'DATABASE_URL');
-  try {
-    return (await migrateToLatest(database.db, migrations)).applied;
-  } finally {
-    await database.close();
-  }
-}
-
-/**
- * The services without any server, for the admin CLI: opens and migrates the database; the caller
- * must `close()` it. Acting as the system principal is the CLI's privilege (shell access to the
- * host or pod already means full control).
- */
-export async function openAdminServices(
-  config: Config,
-): Promise<{ apiKeys: ApiKeyService; close(): Promise<void> }> {
-  const database = await openReachableDatabase(config.database, 'DATABASE_URL');
-  try {
-    await migrateToLatest(database.db, migrations);
-  } catch (error) {
-    await database.close();
-    throw error;
-  }
-  const stores = createPostgresStores(database.db);
-  const apiKeys = new ApiKeyService({
-    store: stores.apiKeys,
-    unitOfWork: new PostgresUnitOfWork(database.db, createPostgresStores),
-    clock: systemClock,
-    rotationGraceDefaultSeconds: config.auth.rotationGraceSeconds,
-    rotationGraceMaxSeconds: config.auth.rotationGraceMaxSeconds,
-    defaultRateLimit: config.rateLimits.perKey,
-    onKeyChanged: () => {},
-  });
-  return { apiKeys, close: () => database.close() };
-}
-
 /**
  * The composition root: the only place that chooses adapters and wires them to services. Each
  * part is built by its factory in `composition/`, in the order the parts need each other;
@@ -109,8 +69,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const telemetry = await buildTelemetry(config, overrides);
   const { logger, metrics, tracing } = telemetry;
   // First: a runtime that cannot work (no Kubernetes cluster) stops the start before any migration.
-  const runtime = await buildProjectRuntime(config, telemetry);
-  const database = await buildDatabase(config, telemetry, overrides.database);
+  const runtime = await announceIfSlow(
+    overrides.progress,
+    `connecting to the ${config.runtime} runtime…`,
+    () => buildProjectRuntime(config, telemetry),
+  );
+  const database = await buildDatabase(config, telemetry, overrides.database, overrides.progress);
   const { stores, unitOfWork } = database;
   metrics.buildInfo.set({ version: VERSION, runtime: config.runtime, database: database.handle.kind }, 1);
 

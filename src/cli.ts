@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
-import { migrateDatabase, openAdminServices } from './app.js';
-import { runKeysCommand } from './cli-keys.js';
 import { ConfigError, loadConfig } from './config.js';
-import { serve } from './main.js';
+import { announceIfSlow, printProgress } from './observability/slow-step.js';
+
+// Each command imports what it runs when it runs: `help` loads no package, `keys` loads the
+// database and the key service but not the GraphQL server.
 
 const USAGE = `Usage: rdev <command>
 
@@ -15,6 +16,7 @@ With the embedded database, stop the server first: one process owns its data fol
 `;
 
 async function migrate(): Promise<void> {
+  const { migrateDatabase } = await import('./admin.js');
   const applied = await migrateDatabase(loadConfig());
   process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
 }
@@ -24,18 +26,29 @@ export async function main(argv: string[]): Promise<number> {
   const [command] = positionals;
   try {
     switch (command) {
-      case 'serve':
+      case 'serve': {
+        const { serve } = await announceIfSlow(
+          printProgress,
+          'loading the server…',
+          () => import('./main.js'),
+        );
         await serve();
         return -1; // keeps running
+      }
       case 'migrate':
         await migrate();
         return 0;
-      case 'keys':
+      case 'keys': {
+        const [{ runKeysCommand }, { openAdminServices }] = await Promise.all([
+          import('./cli-keys.js'),
+          import('./admin.js'),
+        ]);
         return await runKeysCommand(
           argv.slice(1),
           () => openAdminServices(loadConfig()),
           (line) => process.stdout.write(`${line}\n`),
         );
+      }
       case undefined:
       case 'help':
         process.stdout.write(USAGE);

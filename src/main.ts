@@ -1,5 +1,6 @@
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+import { announceIfSlow, printProgress } from './observability/slow-step.js';
 
 /** `rdev serve`: load config, start, print where to go, stop cleanly on SIGTERM/SIGINT. */
 export async function serve(): Promise<void> {
@@ -13,8 +14,8 @@ export async function serve(): Promise<void> {
     }
     throw error;
   }
-  const app = await createApp(config);
-  const { url } = await app.start();
+  const app = await createApp(config, { progress: printProgress });
+  const { url } = await announceIfSlow(printProgress, 'starting the HTTP server…', () => app.start());
   process.stdout.write(`rdev ${app.services.serverInfo.get().version} listening on ${url}\n`);
   process.stdout.write(`GraphiQL: ${url}/graphql\n`);
   if (app.bootstrapAdminKey) {

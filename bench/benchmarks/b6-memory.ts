@@ -1,9 +1,8 @@
 import { type BenchChild, forkChild } from '../lib/child.js';
 import { cancel, isTerminal, runShell, waitForStatus } from '../lib/commands.js';
-import { rssOf } from '../lib/machine.js';
+import { rssOf, settledRss } from '../lib/machine.js';
 import { createRdevSite, type RdevServer, type RdevSite } from '../lib/rdev-site.js';
 import { type Benchmark, measure, row } from '../lib/report.js';
-import { median } from '../lib/stats.js';
 import type { OpenOptions } from '../loaders/subscribers.js';
 import { FANOUT_SUBSCRIPTION } from './fanout.js';
 import { checkQuery, TWENTY_PROJECTS, VIEWER_PROJECTS_QUERY } from './graphql-queries.js';
@@ -15,16 +14,6 @@ const BUDGET_MB = { idle: 150, perThousand: 50 };
 /** "Flat": the second half of the output run may peak at most this much above the first half. */
 const FLAT = 1.05;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** RSS settled: the median of a few samples a little apart. */
-async function settledRss(pid: number): Promise<number> {
-  const samples: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    await sleep(200);
-    samples.push(rssOf(pid));
-  }
-  return median(samples);
-}
 
 interface MemoryRound {
   idle: number;

@@ -8,7 +8,7 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const BUILD = join(REPO, 'node_modules', '.cache', 'rdev-bench');
 const OUT = join(BUILD, 'out');
 
-/** The compiled `rdev` CLI the benchmarks run, as the container image does (`node dist/src/cli.js`). */
+/** The compiled `rdev` CLI the benchmarks run (plain tsc output, so the benchmark processes share its modules). */
 export const RDEV_CLI = join(OUT, 'src', 'cli.js');
 
 /**

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import pg from 'pg';
+import { median } from './stats.js';
 
 export interface Machine {
   cores: number;
@@ -52,4 +53,14 @@ export function rssOf(pid: number): number {
   const m = /^VmRSS:\s+(\d+) kB/m.exec(status);
   if (!m) throw new Error(`no VmRSS for process ${pid}`);
   return Number(m[1]) * 1024;
+}
+
+/** RSS settled: the median of five samples 200 ms apart. */
+export async function settledRss(pid: number): Promise<number> {
+  const samples: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    samples.push(rssOf(pid));
+  }
+  return median(samples);
 }

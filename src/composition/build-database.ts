@@ -1,12 +1,17 @@
 import type { Kysely } from 'kysely';
 import { migrations } from '../../migrations/index.js';
-import { type DatabaseHandle, openReachableDatabase } from '../adapters/postgres/database.js';
+import {
+  type DatabaseHandle,
+  describeOpening,
+  openReachableDatabase,
+} from '../adapters/postgres/database.js';
 import { migrateToLatest } from '../adapters/postgres/migrator.js';
 import { createPostgresStores } from '../adapters/postgres/postgres-stores.js';
 import { PostgresUnitOfWork } from '../adapters/postgres/postgres-unit-of-work.js';
 import { QueryInstrumentation } from '../adapters/postgres/query-instrumentation.js';
 import type { Database } from '../adapters/postgres/schema.js';
 import type { Config } from '../config.js';
+import { announceIfSlow, type StartupProgress } from '../observability/slow-step.js';
 import type { HealthCheck } from '../ports/health-check.js';
 import type { TransactionalStores, UnitOfWork } from '../ports/unit-of-work.js';
 import type { Telemetry } from './build-telemetry.js';
@@ -24,14 +29,24 @@ export interface AppDatabase {
   close(): Promise<void>;
 }
 
-/** Opens the configured database (or takes `given`, which stays open), migrates it, builds the stores. */
+/**
+ * Opens the configured database (or takes `given`, which stays open), migrates it, builds the
+ * stores. Opening and migrating are announced to `progress` when they take a while.
+ */
 export async function buildDatabase(
   config: Config,
   { logger, metrics, tracing }: Telemetry,
   given?: DatabaseHandle,
+  progress?: StartupProgress,
 ): Promise<AppDatabase> {
-  const handle = given ?? (await openReachableDatabase(config.database, 'DATABASE_URL'));
-  const { applied } = await migrateToLatest(handle.db, migrations);
+  const handle =
+    given ??
+    (await announceIfSlow(progress, `${describeOpening(config.database)}…`, () =>
+      openReachableDatabase(config.database, 'DATABASE_URL'),
+    ));
+  const { applied } = await announceIfSlow(progress, 'applying database migrations…', () =>
+    migrateToLatest(handle.db, migrations),
+  );
   if (applied.length > 0) logger.info({ applied }, 'database migrated');
 
   // Every query of this app is timed and traced (apps sharing a database in tests keep their own).

@@ -57,7 +57,7 @@ describe('Dockerfile, read', () => {
   it('keeps dependencies, build output, local state and the history out of the context', () => {
     for (const path of [
       'node_modules/x/index.js',
-      'dist/src/cli.js',
+      'dist/cli.js',
       '.git/HEAD',
       '.rdev/pglite/x',
       'workspaces/demo/a',
@@ -69,7 +69,7 @@ describe('Dockerfile, read', () => {
       'src/cli.ts',
       'package-lock.json',
       'migrations/index.ts',
-      'scripts/copy-assets.mjs',
+      'scripts/server-bundle.mjs',
     ]) {
       expect(ignored(path), path).toBe(false);
     }
@@ -154,15 +154,9 @@ describe('Dockerfile, replayed', () => {
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   }, 180_000);
 
-  it('holds production dependencies, compiled code and migrations, and no sources', () => {
+  it('holds production dependencies, the bundled server, and no sources', () => {
     const at = (p: string) => existsSync(join(image.root, image.workdir, p));
-    for (const p of [
-      'dist/src/cli.js',
-      'dist/migrations/index.js',
-      'dist/src/adapters/supervisor/supervise.sh',
-      'bin/rdev.js',
-      'node_modules/graphql-yoga',
-    ]) {
+    for (const p of ['dist/cli.js', 'dist/supervise.sh', 'bin/rdev.js', 'node_modules/graphql-yoga']) {
       expect(at(p), `${p} is in the image`).toBe(true);
     }
     for (const p of [

@@ -8,7 +8,7 @@ const TOOLS: Record<string, string> = {
   '@biomejs/biome': 'npm run lint; scripts/gen-docs-format.ts runs its binary',
   '@graphql-codegen/client-preset': "codegen.ts names it as preset 'client'",
   'dependency-cruiser': 'npm run deps:check',
-  typescript: 'npm run typecheck and build',
+  typescript: 'npm run typecheck',
 };
 
 const FOLDERS = ['src', 'console', 'tests', 'bench', 'scripts', 'bin', 'migrations'];

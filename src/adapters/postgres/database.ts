@@ -130,6 +130,15 @@ export async function openDatabase(
   };
 }
 
+/** What opening `target` does, for a start-up that says what it waits for. */
+export function describeOpening(target: DatabaseTarget): string {
+  if (target.kind === 'postgres') return `connecting to PostgreSQL at ${withoutPassword(target.url)}`;
+  if (target.from || !target.dataDir) return 'starting the in-memory embedded database';
+  if (existsSync(join(target.dataDir, 'PG_VERSION')))
+    return `opening the embedded database at ${target.dataDir}`;
+  return `creating the embedded database at ${target.dataDir} (first start only; this takes a while)`;
+}
+
 /**
  * Opens `target` and, on PostgreSQL, checks that it answers (the pool connects lazily), so that a
  * wrong URL stops a start with what is wrong and the name of the `setting` it came from rather
