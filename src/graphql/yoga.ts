@@ -8,6 +8,7 @@ import type { Logger } from '../observability/logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
 import { useCommandOutputPlan } from './command-output-plan.js';
 import type { GraphQLContext } from './context.js';
+import { corsPolicy } from './cors-policy.js';
 import { createMaskError } from './error-masking.js';
 import { useOperationMetrics } from './metrics-plugin.js';
 import { type OperationTracingOptions, useOperationTracing } from './tracing-plugin.js';
@@ -27,6 +28,8 @@ export interface YogaOptions {
   logger: Logger;
   metrics: AppMetrics;
   production: boolean;
+  /** Origins besides this server's own whose pages may read answers (RDEV_CORS_ORIGINS). */
+  corsOrigins?: readonly string[];
   limits: { maxDepth: number; maxAliases: number; maxDirectives: number; maxTokens: number; maxCost: number };
   /** Turns a request into a context: authenticates and attaches services. */
   buildContext(request: Request, server: ServerContext): Promise<GraphQLContext>;
@@ -65,6 +68,7 @@ export function createRdevYoga(options: YogaOptions): RdevYoga {
     graphqlEndpoint: '/graphql',
     landingPage: false,
     batching: false,
+    cors: corsPolicy(options.corsOrigins ?? []),
     // The HTTP edge reads the body under RDEV_MAX_BODY_BYTES before yoga sees it; yoga's own limit
     // would pipe every body through one more stream.
     maxRequestBodySize: false,
