@@ -4,6 +4,7 @@ import { type DatabaseHandle, openReachableDatabase } from './adapters/postgres/
 import { migrateToLatest } from './adapters/postgres/migrator.js';
 import { createPostgresStores } from './adapters/postgres/postgres-stores.js';
 import { PostgresUnitOfWork } from './adapters/postgres/postgres-unit-of-work.js';
+import { reportTamperedScript } from './adapters/supervisor/tampered-script-audit.js';
 import { buildAuth } from './composition/build-auth.js';
 import { buildCommands } from './composition/build-commands.js';
 import { buildDatabase } from './composition/build-database.js';
@@ -22,6 +23,7 @@ import { gracefulShutdown } from './lifecycle/shutdown.js';
 import type { Logger } from './observability/logger.js';
 import type { AppMetrics } from './observability/metrics.js';
 import type { AppTracing, SpanExporter } from './observability/tracing.js';
+import type { AuditLog } from './ports/audit-log.js';
 import type { HostResolver } from './ports/webhook-target-guard.js';
 import { ApiKeyService } from './services/api-key-service.js';
 import { AuditService } from './services/audit-service.js';
@@ -108,9 +110,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const telemetry = await buildTelemetry(config, overrides);
   const { logger, metrics, tracing } = telemetry;
   // First: a runtime that cannot work (no Kubernetes cluster) stops the start before any migration.
-  const runtime = await buildProjectRuntime(config, telemetry);
+  // Its reports of a tampered supervisor script reach the audit log once the database is open.
+  let auditLog: AuditLog | null = null;
+  const onScriptTampered = reportTamperedScript(logger.child({ component: 'runtime' }), () => auditLog);
+  const runtime = await buildProjectRuntime(config, telemetry, { onScriptTampered });
   const database = await buildDatabase(config, telemetry, overrides.database);
   const { stores, unitOfWork } = database;
+  auditLog = stores.audit;
   metrics.buildInfo.set({ version: VERSION, runtime: config.runtime, database: database.handle.kind }, 1);
 
   const projects = await buildProjects(config, { ...telemetry, source: runtime.source, unitOfWork });

@@ -1,7 +1,7 @@
 import { LocalExecTransport } from '../adapters/local/local-exec-transport.js';
 import { LocalProjectSource } from '../adapters/local/local-project-source.js';
 import { LocalWorkspaceFiles } from '../adapters/local/local-workspace-files.js';
-import { SupervisorRuntime } from '../adapters/supervisor/supervisor-runtime.js';
+import { SupervisorRuntime, type TamperedScriptReport } from '../adapters/supervisor/supervisor-runtime.js';
 import type { Config } from '../config.js';
 import type { ProjectSource } from '../ports/project-source.js';
 import type { WorkspaceFiles } from '../ports/workspace-files.js';
@@ -15,11 +15,20 @@ export interface ProjectRuntime {
   files: WorkspaceFiles;
 }
 
+export interface ProjectRuntimeOptions {
+  /** Told when a workspace's supervisor script was found changed (and rewritten) before a start. */
+  onScriptTampered?(report: TamperedScriptReport): Promise<void>;
+}
+
 /** Folders and child processes (`local`) or labelled pods and pod exec (`kubernetes`). */
-export async function buildProjectRuntime(config: Config, telemetry: Telemetry): Promise<ProjectRuntime> {
-  if (config.runtime === 'kubernetes') return buildKubernetesRuntime(config, telemetry);
+export async function buildProjectRuntime(
+  config: Config,
+  telemetry: Telemetry,
+  { onScriptTampered }: ProjectRuntimeOptions = {},
+): Promise<ProjectRuntime> {
+  if (config.runtime === 'kubernetes') return buildKubernetesRuntime(config, telemetry, onScriptTampered);
   return {
-    runtime: new SupervisorRuntime({ transport: new LocalExecTransport() }),
+    runtime: new SupervisorRuntime({ transport: new LocalExecTransport(), onScriptTampered }),
     files: new LocalWorkspaceFiles(),
     source: new LocalProjectSource({
       workspacesDir: config.workspacesDir,
@@ -34,6 +43,7 @@ export async function buildProjectRuntime(config: Config, telemetry: Telemetry):
 async function buildKubernetesRuntime(
   config: Config,
   { logger, metrics, tracing }: Telemetry,
+  onScriptTampered: ProjectRuntimeOptions['onScriptTampered'],
 ): Promise<ProjectRuntime> {
   // Loaded only for this runtime: the Kubernetes client alone adds about 70 MB to a process.
   const [
@@ -65,7 +75,7 @@ async function buildKubernetesRuntime(
     guard: (fn) => guard.execute('exec', () => fn(), { timeoutMs: 15_000 }),
   });
   return {
-    runtime: new SupervisorRuntime({ transport: execTransport }),
+    runtime: new SupervisorRuntime({ transport: execTransport, onScriptTampered }),
     // .claude/ files through the same exec transport, so the same circuit breaker guards them.
     files: new KubernetesWorkspaceFiles({ transport: execTransport }),
     source: new KubernetesProjectSource({
