@@ -1,3 +1,4 @@
+import { BubblewrapSandbox } from '../adapters/local/bubblewrap-sandbox.js';
 import { LocalExecTransport } from '../adapters/local/local-exec-transport.js';
 import { LocalProjectSource } from '../adapters/local/local-project-source.js';
 import { LocalWorkspaceFiles } from '../adapters/local/local-workspace-files.js';
@@ -15,6 +16,9 @@ export interface ProjectRuntime {
   files: WorkspaceFiles;
 }
 
+const NO_SANDBOX_WARNING =
+  "RDEV_LOCAL_SANDBOX=none: commands run as rdev's own user without isolation; a command of any project can read and change every other project's folder, rdev's data folder and rdev's own environment (/proc/<pid>/environ). Set RDEV_LOCAL_SANDBOX=bwrap to confine each command to its project's folder.";
+
 export interface ProjectRuntimeOptions {
   /** Told when a workspace's supervisor script was found changed (and rewritten) before a start. */
   onScriptTampered?(report: TamperedScriptReport): Promise<void>;
@@ -27,8 +31,14 @@ export async function buildProjectRuntime(
   { onScriptTampered }: ProjectRuntimeOptions = {},
 ): Promise<ProjectRuntime> {
   if (config.runtime === 'kubernetes') return buildKubernetesRuntime(config, telemetry, onScriptTampered);
+  const sandbox = config.localSandbox === 'bwrap' ? BubblewrapSandbox.detect() : null;
+  if (!sandbox) telemetry.logger.warn({ setting: 'RDEV_LOCAL_SANDBOX' }, NO_SANDBOX_WARNING);
   return {
-    runtime: new SupervisorRuntime({ transport: new LocalExecTransport(), onScriptTampered }),
+    runtime: new SupervisorRuntime({
+      transport: new LocalExecTransport(),
+      onScriptTampered,
+      ...(sandbox ? { wrapCommand: sandbox.wrap.bind(sandbox) } : {}),
+    }),
     files: new LocalWorkspaceFiles(),
     source: new LocalProjectSource({
       workspacesDir: config.workspacesDir,

@@ -48,6 +48,8 @@ export interface SupervisorRuntimeDeps {
    * rewritten by then. Failures of the report do not stop the start.
    */
   onScriptTampered?(report: TamperedScriptReport): void | Promise<void>;
+  /** Turns a command's argv into the argv the supervisor runs (a sandbox around it); none by default. */
+  wrapCommand?(target: WorkspaceTarget, cwd: string, argv: readonly string[]): string[];
 }
 
 /** A supervisor script found changed in a workspace and rewritten. */
@@ -84,6 +86,7 @@ export class SupervisorRuntime implements WorkspaceRuntime {
   private readonly followIdleTimeoutMs: number;
   private readonly operationTimeoutMs: number;
   private readonly onScriptTampered: SupervisorRuntimeDeps['onScriptTampered'];
+  private readonly wrapCommand: NonNullable<SupervisorRuntimeDeps['wrapCommand']>;
 
   constructor(deps: SupervisorRuntimeDeps) {
     this.transport = deps.transport;
@@ -92,6 +95,7 @@ export class SupervisorRuntime implements WorkspaceRuntime {
     this.followIdleTimeoutMs = deps.followIdleTimeoutMs ?? (3 * this.heartbeatSeconds + 5) * 1000;
     this.operationTimeoutMs = deps.operationTimeoutMs ?? 30_000;
     this.onScriptTampered = deps.onScriptTampered;
+    this.wrapCommand = deps.wrapCommand ?? ((_target, _cwd, argv) => [...argv]);
   }
 
   async start(target: WorkspaceTarget, spec: RunSpec): Promise<RunState> {
@@ -110,7 +114,8 @@ export class SupervisorRuntime implements WorkspaceRuntime {
       const input = Buffer.concat([stdin ?? Buffer.alloc(0), env ?? Buffer.alloc(0)]);
       await this.operation(target, writeFilesArgv(script, files), input);
     }
-    return this.state(await this.operation(target, startArgv(script, runDir, cwd, spec.argv)));
+    const argv = this.wrapCommand(target, cwd, spec.argv);
+    return this.state(await this.operation(target, startArgv(script, runDir, cwd, argv)));
   }
 
   follow(
