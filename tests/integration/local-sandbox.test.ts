@@ -1,4 +1,6 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -44,6 +46,35 @@ describe('the local runtime with RDEV_LOCAL_SANDBOX', () => {
       expect(t.logs.join('')).not.toContain('RDEV_LOCAL_SANDBOX=none');
     } finally {
       await t.close();
+    }
+  });
+
+  it('bwrap: keeps the network unless the project says sandbox_network: false', {
+    timeout: 120_000,
+  }, async () => {
+    const server = createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const t = await startCommandApp(
+      'local',
+      { RDEV_LOCAL_SANDBOX: 'bwrap', RDEV_DATA_DIR: dataDir },
+      { projectSettings: 'sandbox_network: false', extraProjects: { beta: '' } },
+    );
+    const reach = async (projectName: string, folder: string) => {
+      writeFileSync(
+        join(folder, 'probe.js'),
+        `require('http').get('http://127.0.0.1:${port}/', () => console.log('net-ok')).on('error', () => console.log('net-blocked'))`,
+      );
+      const command = await t.runShell({ projectName, script: `'${process.execPath}' probe.js > net.txt` });
+      expect((await t.waitForEnd(command.id)).status).toBe('SUCCEEDED');
+      return readFileSync(join(folder, 'net.txt'), 'utf8').trim();
+    };
+    try {
+      expect(await reach('demo', t.workspace)).toBe('net-blocked');
+      expect(await reach('beta', join(t.workspace, '..', 'beta'))).toBe('net-ok');
+    } finally {
+      await t.close();
+      server.close();
     }
   });
 

@@ -8,7 +8,8 @@ const SYSTEM_FOLDERS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/l
 
 /**
  * Wraps each command of the local runtime in bubblewrap: the project's folder read-write, system
- * folders read-only, a private /tmp, and a fresh /proc in a new PID namespace. Other projects,
+ * folders read-only, a private /tmp, and a fresh /proc in a new PID namespace; the network too,
+ * unless the project's `sandbox_network: false` takes it away. Other projects,
  * rdev's data folder and rdev's own process (`/proc/<pid>/environ`) are not in its view.
  *
  * Only the command is wrapped, not the supervisor: the supervisor's waiter must outlive the call
@@ -55,6 +56,7 @@ export class BubblewrapSandbox {
       '--unshare-pid',
       '--unshare-ipc',
       '--unshare-uts',
+      ...(target.network === false ? ['--unshare-net'] : []),
       ...system,
       '--proc',
       '/proc',
