@@ -155,8 +155,9 @@ describe('the docs/api quick start, word for word', () => {
   it('stops gracefully on Ctrl-C', { timeout: 60_000 }, async () => {
     expect(server?.exitCode).toBeNull();
     const exited = new Promise<void>((resolve) => server!.once('exit', () => resolve()));
-    // What the terminal does: SIGINT to the foreground process group (sh, npm and the server).
-    process.kill(-server!.pid!, 'SIGINT');
+    // Ctrl-C typed on the terminal: it sends SIGINT to the foreground process group (sh, npm and
+    // the server).
+    server!.stdin!.write('\x03');
     await exited;
     expect(printed).toMatch(/"msg":"shutting down"[\s\S]*"msg":"stopped"/);
   });
