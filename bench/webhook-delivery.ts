@@ -98,6 +98,7 @@ await stores.webhookStore.create(
     events: ['command.succeeded'],
     projectNames: null,
     description: 'bench',
+    sendTraceContext: false,
     createdByKeyId: null,
   },
   generateWebhookSecret(),

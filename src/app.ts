@@ -1,5 +1,6 @@
 import { systemHostResolver } from './adapters/http/host-resolver.js';
 import type { DatabaseHandle } from './adapters/postgres/database.js';
+import { reportTamperedScript } from './adapters/supervisor/tampered-script-audit.js';
 import { buildAuth } from './composition/build-auth.js';
 import { buildCommands } from './composition/build-commands.js';
 import { buildDatabase } from './composition/build-database.js';
@@ -20,6 +21,7 @@ import type { Logger } from './observability/logger.js';
 import type { AppMetrics } from './observability/metrics.js';
 import { announceIfSlow, type StartupProgress } from './observability/slow-step.js';
 import type { AppTracing, SpanExporter } from './observability/tracing.js';
+import type { AuditLog } from './ports/audit-log.js';
 import type { HostResolver } from './ports/webhook-target-guard.js';
 import { AuditService } from './services/audit-service.js';
 import { ClaudeConfigService } from './services/claude-config-service.js';
@@ -69,13 +71,17 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   const telemetry = await buildTelemetry(config, overrides);
   const { logger, metrics, tracing } = telemetry;
   // First: a runtime that cannot work (no Kubernetes cluster) stops the start before any migration.
+  // Its reports of a tampered supervisor script reach the audit log once the database is open.
+  let auditLog: AuditLog | null = null;
+  const onScriptTampered = reportTamperedScript(logger.child({ component: 'runtime' }), () => auditLog);
   const runtime = await announceIfSlow(
     overrides.progress,
     `connecting to the ${config.runtime} runtime…`,
-    () => buildProjectRuntime(config, telemetry),
+    () => buildProjectRuntime(config, telemetry, { onScriptTampered }),
   );
   const database = await buildDatabase(config, telemetry, overrides.database, overrides.progress);
   const { stores, unitOfWork } = database;
+  auditLog = stores.audit;
   metrics.buildInfo.set({ version: VERSION, runtime: config.runtime, database: database.handle.kind }, 1);
 
   const projects = await buildProjects(config, { ...telemetry, source: runtime.source, unitOfWork });

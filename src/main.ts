@@ -1,4 +1,5 @@
 import { createApp } from './app.js';
+import { announceBootstrapKey } from './bootstrap-key-notice.js';
 import { ConfigError, loadConfig } from './config.js';
 import { announceIfSlow, printProgress } from './observability/slow-step.js';
 
@@ -19,10 +20,13 @@ export async function serve(): Promise<void> {
   process.stdout.write(`rdev ${app.services.serverInfo.get().version} listening on ${url}\n`);
   process.stdout.write(`GraphiQL: ${url}/graphql\n`);
   if (app.bootstrapAdminKey) {
-    // Printed once, on the first start of an empty database; only its digest is stored.
-    process.stdout.write(
-      `\nFirst admin API key (shown once, store it now; send it as "Authorization: Bearer <key>"):\n${app.bootstrapAdminKey}\n\n`,
-    );
+    // Shown once, on the first start of an empty database; only its digest is stored.
+    announceBootstrapKey(app.bootstrapAdminKey, {
+      isTTY: process.stdout.isTTY === true,
+      file: config.bootstrapKeyFile,
+      out: (text) => process.stdout.write(text),
+      err: (text) => process.stderr.write(text),
+    });
   }
 
   let signalled = false;

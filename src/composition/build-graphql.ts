@@ -37,6 +37,7 @@ export function buildGraphQL(config: Config, deps: GraphQLDeps): RdevYoga {
     logger: deps.logger,
     metrics: deps.metrics,
     production: config.production,
+    corsOrigins: config.corsOrigins,
     limits: config.graphql,
     buildContext,
     tracing: { tracer: deps.tracing.tracer, documentMaxBytes: deps.tracing.graphqlDocumentMaxBytes },

@@ -1,7 +1,8 @@
+import { BubblewrapSandbox } from '../adapters/local/bubblewrap-sandbox.js';
 import { LocalExecTransport } from '../adapters/local/local-exec-transport.js';
 import { LocalProjectSource } from '../adapters/local/local-project-source.js';
 import { LocalWorkspaceFiles } from '../adapters/local/local-workspace-files.js';
-import { SupervisorRuntime } from '../adapters/supervisor/supervisor-runtime.js';
+import { SupervisorRuntime, type TamperedScriptReport } from '../adapters/supervisor/supervisor-runtime.js';
 import type { Config } from '../config.js';
 import type { ProjectSource } from '../ports/project-source.js';
 import type { WorkspaceFiles } from '../ports/workspace-files.js';
@@ -15,11 +16,29 @@ export interface ProjectRuntime {
   files: WorkspaceFiles;
 }
 
+const NO_SANDBOX_WARNING =
+  "RDEV_LOCAL_SANDBOX=none: commands run as rdev's own user without isolation; a command of any project can read and change every other project's folder, rdev's data folder and rdev's own environment (/proc/<pid>/environ). Set RDEV_LOCAL_SANDBOX=bwrap to confine each command to its project's folder.";
+
+export interface ProjectRuntimeOptions {
+  /** Told when a workspace's supervisor script was found changed (and rewritten) before a start. */
+  onScriptTampered?(report: TamperedScriptReport): Promise<void>;
+}
+
 /** Folders and child processes (`local`) or labelled pods and pod exec (`kubernetes`). */
-export async function buildProjectRuntime(config: Config, telemetry: Telemetry): Promise<ProjectRuntime> {
-  if (config.runtime === 'kubernetes') return buildKubernetesRuntime(config, telemetry);
+export async function buildProjectRuntime(
+  config: Config,
+  telemetry: Telemetry,
+  { onScriptTampered }: ProjectRuntimeOptions = {},
+): Promise<ProjectRuntime> {
+  if (config.runtime === 'kubernetes') return buildKubernetesRuntime(config, telemetry, onScriptTampered);
+  const sandbox = config.localSandbox === 'bwrap' ? BubblewrapSandbox.detect() : null;
+  if (!sandbox) telemetry.logger.warn({ setting: 'RDEV_LOCAL_SANDBOX' }, NO_SANDBOX_WARNING);
   return {
-    runtime: new SupervisorRuntime({ transport: new LocalExecTransport() }),
+    runtime: new SupervisorRuntime({
+      transport: new LocalExecTransport(),
+      onScriptTampered,
+      ...(sandbox ? { wrapCommand: sandbox.wrap.bind(sandbox) } : {}),
+    }),
     files: new LocalWorkspaceFiles(),
     source: new LocalProjectSource({
       workspacesDir: config.workspacesDir,
@@ -34,6 +53,7 @@ export async function buildProjectRuntime(config: Config, telemetry: Telemetry):
 async function buildKubernetesRuntime(
   config: Config,
   { logger, metrics, tracing }: Telemetry,
+  onScriptTampered: ProjectRuntimeOptions['onScriptTampered'],
 ): Promise<ProjectRuntime> {
   // Loaded only for this runtime: the Kubernetes client alone adds about 70 MB to a process.
   const [
@@ -65,7 +85,7 @@ async function buildKubernetesRuntime(
     guard: (fn) => guard.execute('exec', () => fn(), { timeoutMs: 15_000 }),
   });
   return {
-    runtime: new SupervisorRuntime({ transport: execTransport }),
+    runtime: new SupervisorRuntime({ transport: execTransport, onScriptTampered }),
     // .claude/ files through the same exec transport, so the same circuit breaker guards them.
     files: new KubernetesWorkspaceFiles({ transport: execTransport }),
     source: new KubernetesProjectSource({

@@ -9,6 +9,12 @@ export const ACCESS_VARIABLES = {
     schema: z.string().min(1),
     doc: 'On a database with no keys, store this key text as the first admin key instead of generating and printing one.',
   }),
+  RDEV_BOOTSTRAP_KEY_FILE: variable({
+    field: 'bootstrapKeyFile',
+    schema: z.string().min(1),
+    doc: 'Where the generated first admin key is written (mode 0600) on the first start of an empty database. Unset: the key is printed only when stdout is a terminal; otherwise (containers, pod logs) it is not printed at all and the start-up message says how to get one.',
+    as: (file, { path }) => path(file),
+  }),
   RDEV_AUTH_CACHE_TTL_MS: variable({
     field: 'auth.cacheTtlMs',
     schema: int(0, 30_000),

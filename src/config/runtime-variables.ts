@@ -18,6 +18,12 @@ export const RUNTIME_VARIABLES = {
     doc: 'Local runtime: each sub-folder is a project.',
     as: (dir, { path }) => path(dir),
   }),
+  RDEV_LOCAL_SANDBOX: variable({
+    field: 'localSandbox',
+    schema: z.enum(['none', 'bwrap'], { message: 'must be "none" or "bwrap"' }),
+    default: 'none',
+    doc: "Local runtime: `bwrap` runs each command in a bubblewrap sandbox (its project's folder read-write, system folders read-only, a private /tmp, its own /proc and PID namespace; no other project, no rdev data folder, no view of rdev's process; network kept). `none` runs commands as rdev's own user with no isolation: any command can read every project's folder, rdev's data folder and rdev's environment (`/proc/<pid>/environ`); rdev warns at start.",
+  }),
   RDEV_NAMESPACE: variable({
     field: 'namespace',
     schema: z

@@ -55,6 +55,19 @@ export const SERVER_VARIABLES = {
     default: '',
     doc: 'Comma-separated CIDRs of proxies whose `X-Forwarded-For` is believed.',
   }),
+  RDEV_CORS_ORIGINS: variable({
+    field: 'corsOrigins',
+    schema: csv.pipe(
+      z.array(
+        z.string().refine(isOrigin, {
+          message:
+            'must be comma-separated origins such as https://app.example.com (scheme, host and optional port, nothing else)',
+        }),
+      ),
+    ),
+    default: '',
+    doc: "Comma-separated origins (`https://app.example.com`) whose pages may call the API from a browser, with credentials. The server's own origin (the console at `/console`) is always allowed; any other origin gets no CORS headers, so browsers keep its pages from reading answers.",
+  }),
   RDEV_MAX_BODY_BYTES: variable({
     field: 'maxBodyBytes',
     schema: int(1024, 64 * 1024 * 1024),
@@ -109,4 +122,14 @@ export function combinedServerSettings(
           ? { kind: 'pglite', dataDir: null }
           : { kind: 'postgres', url },
   };
+}
+
+/** `scheme://host[:port]` exactly as a browser sends it in `Origin`: no path, query or credentials. */
+function isOrigin(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === text;
+  } catch {
+    return false;
+  }
 }

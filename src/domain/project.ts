@@ -37,6 +37,8 @@ export interface Project {
   /** Command types the project's policy allows; empty means none. */
   allowedCommandTypes: readonly CommandType[];
   maxConcurrentCommands: number;
+  /** `false`: the local sandbox cuts the project's commands off the network. Absent: network kept. */
+  sandboxNetwork?: boolean;
   /** When the source last observed the project. */
   lastSeenAt: Date;
   /** Problems with the project's settings or discovery, for a person to fix. Never secret. */
@@ -130,6 +132,7 @@ function projectFingerprint(p: Project): string {
     labels,
     p.allowedCommandTypes,
     p.maxConcurrentCommands,
+    p.sandboxNetwork ?? true,
     p.warnings,
   ]);
 }
@@ -142,6 +145,8 @@ export interface ProjectSettings {
   workspace?: string;
   allowedCommands?: readonly CommandType[];
   maxConcurrentCommands?: number;
+  /** Local sandbox only: `false` gives commands no network. */
+  sandboxNetwork?: boolean;
 }
 
 /** Whether the project's policy allows `type`. */

@@ -54,6 +54,8 @@ export interface Webhook {
   failingSince: Date | null;
   /** While a rotation's overlap runs: when the previous secret stops signing. */
   previousSecretExpiresAt: Date | null;
+  /** Requests carry `traceparent`, so the receiver can join rdev's trace; off unless asked for. */
+  sendTraceContext: boolean;
   createdByKeyId: string | null;
   createdAt: Date;
   updatedAt: Date;
@@ -65,6 +67,7 @@ export interface NewWebhook {
   events: WebhookEventType[];
   projectNames: string[] | null;
   description: string | null;
+  sendTraceContext: boolean;
   createdByKeyId: string | null;
 }
 
@@ -75,6 +78,7 @@ export interface WebhookPatch {
   projectNames?: string[] | null;
   description?: string | null;
   enabled?: boolean;
+  sendTraceContext?: boolean;
 }
 
 /** What a producer hands to the outbox. `data` is the event's own payload (kept small: ids, names, statuses). */

@@ -9,5 +9,6 @@ export function workspaceTarget(project: Project): WorkspaceTarget {
     podName: project.podName,
     namespace: project.namespace,
     container: project.container,
+    ...(project.sandboxNetwork === false ? { network: false } : {}),
   };
 }

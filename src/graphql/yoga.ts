@@ -8,6 +8,7 @@ import type { Logger } from '../observability/logger.js';
 import type { AppMetrics } from '../observability/metrics.js';
 import { useCommandOutputPlan } from './command-output-plan.js';
 import type { GraphQLContext } from './context.js';
+import { corsPolicy } from './cors-policy.js';
 import { useCostLimit } from './cost-limit-plugin.js';
 import { createMaskError } from './error-masking.js';
 import { useInputTextGuard } from './input-text-plugin.js';
@@ -29,6 +30,8 @@ export interface YogaOptions {
   logger: Logger;
   metrics: AppMetrics;
   production: boolean;
+  /** Origins besides this server's own whose pages may read answers (RDEV_CORS_ORIGINS). */
+  corsOrigins?: readonly string[];
   limits: { maxDepth: number; maxAliases: number; maxDirectives: number; maxTokens: number; maxCost: number };
   /** Turns a request into a context: authenticates and attaches services. */
   buildContext(request: Request, server: ServerContext): Promise<GraphQLContext>;
@@ -67,6 +70,7 @@ export function createRdevYoga(options: YogaOptions): RdevYoga {
     graphqlEndpoint: '/graphql',
     landingPage: false,
     batching: false,
+    cors: corsPolicy(options.corsOrigins ?? []),
     // The HTTP edge reads the body under RDEV_MAX_BODY_BYTES before yoga sees it; yoga's own limit
     // would pipe every body through one more stream.
     maxRequestBodySize: false,

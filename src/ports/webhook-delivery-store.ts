@@ -21,6 +21,8 @@ export interface ClaimedWebhookDelivery {
   resumeAfterManual: boolean;
   /** W3C `traceparent` of the work that produced the event; attempts continue its trace. */
   traceContext?: string | null;
+  /** The webhook asked for `traceparent` on its requests. */
+  sendTraceContext?: boolean;
 }
 
 /** Names one claim: the delivery and the token its holder got. */

@@ -5,6 +5,8 @@ export interface WebhookRequest {
   headers: Record<string, string>;
   /** The exact bytes the signature covers. */
   body: string;
+  /** Add `traceparent` (and `tracestate`) of the attempt's span; only webhooks that opted in ask for it. */
+  sendTraceContext?: boolean;
 }
 
 /**

@@ -22,6 +22,8 @@ export interface WorkspaceTarget {
   namespace?: string | null;
   /** The container; the runtime's default (or the pod's only container) when absent. */
   container?: string | null;
+  /** `false`: a sandboxed local runtime gives the commands no network. Ignored elsewhere. */
+  network?: boolean;
 }
 
 /** What to run. */

@@ -194,6 +194,7 @@ export class WebhookDeliveryService {
               }),
             },
             body: delivery.body,
+            sendTraceContext: claim.sendTraceContext === true,
           });
     const statusCode = result.kind === 'response' ? result.statusCode : null;
     const verdict = statusCode === null ? 'failed' : webhookResponseVerdict(statusCode);

@@ -29,6 +29,7 @@ export const createSchema = z.object({
   events: fields.events,
   projectNames: fields.projectNames.optional().default(null),
   description: fields.description.optional().default(null),
+  sendTraceContext: z.boolean().optional().default(false),
 });
 export const updateSchema = z.object({
   id: z.string(),
@@ -37,6 +38,7 @@ export const updateSchema = z.object({
   projectNames: fields.projectNames.optional(),
   description: fields.description.optional(),
   enabled: z.boolean().optional(),
+  sendTraceContext: z.boolean().optional(),
 });
 export const overlapSchema = z
   .number()

@@ -75,6 +75,7 @@ export class WebhookService {
           urlOrigin: new URL(created.url).origin,
           events: created.events,
           projectNames: created.projectNames,
+          sendTraceContext: created.sendTraceContext,
         },
       });
       return created;
@@ -103,6 +104,7 @@ export class WebhookService {
           ...(patch.events !== undefined ? { events: updated.events } : {}),
           ...(patch.projectNames !== undefined ? { projectNames: updated.projectNames } : {}),
           ...(patch.enabled !== undefined ? { enabled: updated.enabled } : {}),
+          ...(patch.sendTraceContext !== undefined ? { sendTraceContext: updated.sendTraceContext } : {}),
         },
       });
       return updated;

@@ -20,6 +20,7 @@ function newWebhook(over: Partial<NewWebhook> = {}): NewWebhook {
     events: ['command.succeeded', 'command.failed'],
     projectNames: null,
     description: null,
+    sendTraceContext: false,
     createdByKeyId: null,
     ...over,
   };

@@ -63,16 +63,17 @@ describe('the docs/api quick start, word for word', () => {
     timeout: START_TIMEOUT_MS + 30_000,
   }, async () => {
     expect(sh[0]?.code).toBe('npm ci && npm start');
-    // Its own process group, so the test can stop npm and the server it started together.
-    server = spawn('sh', ['-c', sh[0]!.code], {
+    // Its own process group, so the test can stop npm and the server it started together. `script`
+    // gives it a terminal, as the reader has: rdev prints the first key only on a terminal.
+    server = spawn('script', ['-qfec', sh[0]!.code, '/dev/null'], {
       cwd: join(scratch, 'rdev'),
       env: { ...env, PORT: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
       detached: true,
     });
     let errors = '';
     server.stdout!.on('data', (d) => {
-      printed += d;
+      printed = (printed + d).replace(/\r\n/g, '\n');
     });
     server.stderr!.on('data', (d) => {
       errors += d;
@@ -154,8 +155,9 @@ describe('the docs/api quick start, word for word', () => {
   it('stops gracefully on Ctrl-C', { timeout: 60_000 }, async () => {
     expect(server?.exitCode).toBeNull();
     const exited = new Promise<void>((resolve) => server!.once('exit', () => resolve()));
-    // What the terminal does: SIGINT to the foreground process group (sh, npm and the server).
-    process.kill(-server!.pid!, 'SIGINT');
+    // Ctrl-C typed on the terminal: it sends SIGINT to the foreground process group (sh, npm and
+    // the server).
+    server!.stdin!.write('\x03');
     await exited;
     expect(printed).toMatch(/"msg":"shutting down"[\s\S]*"msg":"stopped"/);
   });

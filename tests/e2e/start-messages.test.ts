@@ -79,6 +79,24 @@ describe('what rdev serve says about its settings', () => {
     expect(stderr).not.toContain('skipTLSVerify');
   });
 
+  it('refuses RDEV_LOCAL_SANDBOX=bwrap without bubblewrap, saying what to install or set', {
+    timeout: 120_000,
+  }, async () => {
+    const empty = join(dir, 'no-bwrap');
+    mkdirSync(empty, { recursive: true });
+    const { code, stderr } = await refusedStart({
+      DATABASE_URL: 'memory://',
+      RDEV_LOCAL_SANDBOX: 'bwrap',
+      PATH: empty,
+    });
+    expect(code).toBe(1);
+    expect(stderr).toContain(
+      'RDEV_LOCAL_SANDBOX is bwrap, but bubblewrap (bwrap) is not installed or not on PATH',
+    );
+    expect(stderr).toContain('apt-get install bubblewrap');
+    expect(stderr).toContain('RDEV_LOCAL_SANDBOX=none');
+  });
+
   it('says why a kubeconfig with a plain-HTTP cluster cannot work', { timeout: 120_000 }, async () => {
     const kubeconfig = join(dir, 'kubeconfig.yaml');
     writeFileSync(

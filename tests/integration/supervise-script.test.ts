@@ -518,6 +518,42 @@ describe.each(variants)('supervise.sh on $name', (variant) => {
     expect(bad.stderr).toContain('absolute');
   });
 
+  it('deletes the env and stdin files once the command holds them, in an owner-only run folder', async () => {
+    const runDir = newRunDir();
+    const input = Buffer.from('a prompt that must not rest on disk\n');
+    const env = Buffer.from('TOKEN=s3cret\n');
+    const files = [
+      { path: join(runDir, 'stdin'), length: input.length },
+      { path: join(runDir, 'env'), length: env.length },
+    ];
+    expect((await run(variant, writeFilesArgv(script, files), Buffer.concat([input, env]), true)).code).toBe(
+      0,
+    );
+    // The command looks at its own run folder while it runs: what any later command could read.
+    await start(runDir, ['sh', '-c', 'ls "$1"; printf "%s|" "$TOKEN"; cat', 'sh', runDir]);
+    const out = stream(await follow(variant, script, runDir).closed, 'stdout').toString();
+    expect(out.split('\n')).not.toContain('env');
+    expect(out.split('\n')).not.toContain('stdin');
+    expect(out).toContain(`s3cret|${input.toString()}`);
+    expect(existsSync(join(runDir, 'env'))).toBe(false);
+    expect(existsSync(join(runDir, 'stdin'))).toBe(false);
+    // A retried start does not bring the file back, and runs nothing again.
+    expect((await start(runDir, ['false'])).state).toBe('exited');
+    expect(existsSync(join(runDir, 'stdin'))).toBe(false);
+
+    const bare = newRunDir();
+    await start(bare, ['true']);
+    await follow(variant, script, bare).closed;
+    expect(statSync(bare).mode & 0o777).toBe(0o700);
+    expect(statSync(join(bare, 'stdout')).mode & 0o777).toBe(0o600);
+    // The command itself keeps the caller's umask: files it makes are not owner-only.
+    const made = join(workspace, `made-${runCount}`);
+    await runToEnd(['sh', '-c', 'umask > "$1"', 'sh', made]);
+    expect(readFileSync(made, 'utf8').trim()).toMatch(
+      new RegExp(`^0*${(process.umask() & 0o777).toString(8)}$`),
+    );
+  });
+
   it('sends heartbeats while the command is silent', async () => {
     // The script counts the time it meant to sleep; on a busy machine real time runs ahead of it.
     const { events } = await runToEnd(['sh', '-c', 'sleep 2.5; printf done'], { heartbeatSeconds: 1 });

@@ -160,29 +160,53 @@ describe.each(DATABASE_KINDS)('tracing on %s', (kind) => {
     expect(stdout).toBe(`tp=00-${traceId}-${start.spanContext().spanId}-01\n`);
   });
 
-  it('sends webhook attempts in the trace of what caused them, with traceparent on the request', async () => {
+  it('sends webhook attempts in the trace of what caused them, with traceparent only to webhooks that asked for it', async () => {
+    const create = `mutation($input: CreateWebhookInput!) {
+      createWebhook(input: $input) { ... on CreateWebhookPayload { webhook { sendTraceContext } } }
+    }`;
     const { body: created } = await t.graphql(
-      `mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { __typename } }`,
-      { input: { url: `${receiver.origin}/hook?token=private`, events: ['COMMAND_SUCCEEDED'] } },
+      create,
+      {
+        input: {
+          url: `${receiver.origin}/hook?token=private`,
+          events: ['COMMAND_SUCCEEDED'],
+          sendTraceContext: true,
+        },
+      },
       t.auth(),
     );
-    expect(created.data.createWebhook.__typename).toBe('CreateWebhookPayload');
+    expect(created.data.createWebhook.webhook.sendTraceContext).toBe(true);
+    const { body: plain } = await t.graphql(
+      create,
+      { input: { url: `${receiver.origin}/plain`, events: ['COMMAND_SUCCEEDED'] } },
+      t.auth(),
+    );
+    expect(plain.data.createWebhook.webhook.sendTraceContext).toBe(false);
     const traceId = randomBytes(16).toString('hex');
     await t.graphql(
       RUN_SHELL,
       { input: { projectName: 'demo', argv: ['true'] } },
       { ...t.auth(), traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
     );
-    const [delivered] = await receiver.waitFor(1, 15_000);
+    const received = await receiver.waitFor(2, 15_000);
+    const delivered = received.find((r) => r.path.startsWith('/hook'));
+    // A receiver is told nothing about rdev's traces unless its webhook opted in.
+    expect(received.find((r) => r.path === '/plain')?.headers.traceparent).toBeUndefined();
     const header = String(delivered!.headers.traceparent);
     expect(header).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
     const spans = () => exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
-    const attempt = await eventually(() => spans().find((s) => s.name === 'webhook attempt'));
-    const post = spans().find((s) => s.name === 'POST' && s.kind === SpanKind.CLIENT);
-    expect(post).toBeDefined();
     // The receiver's parent is the client span, itself under the attempt, under the command's finish.
-    expect(header.split('-')[2]).toBe(post!.spanContext().spanId);
-    expect(post!.parentSpanContext?.spanId).toBe(attempt.spanContext().spanId);
+    const post = await eventually(() =>
+      spans().find(
+        (s) =>
+          s.name === 'POST' && s.kind === SpanKind.CLIENT && s.spanContext().spanId === header.split('-')[2],
+      ),
+    );
+    const attempt = await eventually(() =>
+      spans().find(
+        (s) => s.name === 'webhook attempt' && s.spanContext().spanId === post.parentSpanContext?.spanId,
+      ),
+    );
     const finish = spans().find((s) => s.name === 'command finish');
     expect(attempt.parentSpanContext?.spanId).toBe(finish?.spanContext().spanId);
     expect(attempt.attributes).toMatchObject({

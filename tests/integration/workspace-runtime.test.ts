@@ -1,9 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SUPERVISE_SCRIPT, superviseScriptPath } from '../../src/adapters/supervisor/supervise-script.js';
-import type { SupervisorRuntime } from '../../src/adapters/supervisor/supervisor-runtime.js';
+import type {
+  SupervisorRuntime,
+  TamperedScriptReport,
+} from '../../src/adapters/supervisor/supervisor-runtime.js';
 import { claudeArgv } from '../../src/domain/claude-argv.js';
 import { ClaudeStreamReader } from '../../src/domain/claude-stream.js';
 import type { OutputOffsets } from '../../src/domain/command-run.js';
@@ -62,12 +65,20 @@ async function followToEnd(
   return { final, stdout: text('stdout'), stderr: text('stderr'), follows, chunks: stored };
 }
 
+async function startOne(runtime: SupervisorRuntime, argv: string[], env?: Record<string, string>) {
+  const id = newId();
+  await runtime.start(harnessTarget!, { commandId: id, argv, ...(env ? { env } : {}) });
+  return { id };
+}
+let harnessTarget: RuntimeHarness['target'] | undefined;
+
 describe.each(RUNTIME_KINDS)('SupervisorRuntime (%s)', (kind) => {
   let h: RuntimeHarness;
   let runtime: SupervisorRuntime;
 
   beforeAll(async () => {
     h = await startRuntimeHarness(kind);
+    harnessTarget = h.target;
     runtime = h.runtime();
   });
   afterAll(async () => {
@@ -89,6 +100,33 @@ describe.each(RUNTIME_KINDS)('SupervisorRuntime (%s)', (kind) => {
       reason: null,
     });
     expect(existsSync(script)).toBe(true);
+  });
+
+  it('rewrites a tampered supervisor script before the next start and reports it', async () => {
+    const reports: TamperedScriptReport[] = [];
+    const watched = h.runtime({ onScriptTampered: (report) => void reports.push(report) });
+    const script = superviseScriptPath(h.workspace);
+    await followToEnd(watched, h, (await startOne(watched, ['true'])).id);
+    expect(reports).toEqual([]);
+    // A command of the workspace edits the script to copy every later command's environment.
+    const leak = join(h.workspace, `leaked-env-${process.pid}`);
+    const tampered = SUPERVISE_SCRIPT.replace(
+      '  shift\n  put "$d/pid" "$$" || exit 125\n',
+      `  shift\n  cat "$d/env" >>'${leak}' 2>/dev/null\n  put "$d/pid" "$$" || exit 125\n`,
+    );
+    expect(tampered).not.toBe(SUPERVISE_SCRIPT);
+    writeFileSync(script, tampered);
+    const { id } = await startOne(watched, ['true'], { TOKEN: 's3cret' });
+    await followToEnd(watched, h, id);
+    expect(existsSync(leak)).toBe(false);
+    expect(readFileSync(script, 'utf8')).toBe(SUPERVISE_SCRIPT);
+    expect(reports).toEqual([
+      expect.objectContaining({
+        path: script,
+        foundSha256: createHash('sha256').update(tampered).digest('hex'),
+        foundBytes: Buffer.byteLength(tampered),
+      }),
+    ]);
   });
 
   it('reassembles 10,000 numbered lines byte for byte across dropped follow streams', async () => {

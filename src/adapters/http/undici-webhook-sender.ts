@@ -55,7 +55,10 @@ export class UndiciWebhookSender implements WebhookSender {
   async send(webhookRequest: WebhookRequest): Promise<WebhookSendResult> {
     const span = this.startSpan(webhookRequest.url);
     const headers: Record<string, string> = {};
-    injectTraceContext(headers, span ? trace.setSpan(context.active(), span) : context.active());
+    // Trace ids tell a receiver about rdev's internal traces; only webhooks that opted in get them.
+    if (webhookRequest.sendTraceContext) {
+      injectTraceContext(headers, span ? trace.setSpan(context.active(), span) : context.active());
+    }
     const result = await this.sendWith(webhookRequest, headers);
     if (span) {
       if (result.kind === 'response') {

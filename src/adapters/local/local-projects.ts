@@ -79,6 +79,7 @@ export function buildLocalProjects(
       // A projects file that cannot be read at all fails closed, like a bad entry does.
       allowedCommandTypes: file.fileProblem ? [] : (settings.allowedCommands ?? [...COMMAND_TYPES]),
       maxConcurrentCommands: settings.maxConcurrentCommands ?? DEFAULT_MAX_CONCURRENT_COMMANDS,
+      ...(settings.sandboxNetwork !== undefined ? { sandboxNetwork: settings.sandboxNetwork } : {}),
       lastSeenAt: now,
       warnings: file.fileProblem ? [...warnings, `${projectsFile!.name}: ${file.fileProblem}`] : warnings,
     });

@@ -41,6 +41,7 @@ export class PostgresWebhookDeliveryStore implements WebhookDeliveryStore {
       DeliveryRow & {
         due_at: Date;
         url: string;
+        send_trace_context: boolean;
         trace_context: string | null;
         secrets: string[];
       }
@@ -58,7 +59,7 @@ export class PostgresWebhookDeliveryStore implements WebhookDeliveryStore {
           next_attempt_at = ${claimedUntil}::timestamptz
       FROM due, webhook_events e, webhooks w
       WHERE d.id = due.id AND e.id = d.event_id AND w.id = d.webhook_id
-      RETURNING d.*, due.due_at, e.message_id, e.type, e.project_name, e.body, e.trace_context, w.url,
+      RETURNING d.*, due.due_at, e.message_id, e.type, e.project_name, e.body, e.trace_context, w.url, w.send_trace_context,
         ARRAY(
           SELECT s.secret FROM webhook_secrets s
           WHERE s.webhook_id = d.webhook_id AND (s.expires_at IS NULL OR s.expires_at > ${now}::timestamptz)
@@ -78,6 +79,7 @@ export class PostgresWebhookDeliveryStore implements WebhookDeliveryStore {
       failedAutomaticAttempts: row.failed_automatic_attempts,
       resumeAfterManual: row.resume_after_manual,
       traceContext: row.trace_context,
+      sendTraceContext: row.send_trace_context,
     }));
   }
 

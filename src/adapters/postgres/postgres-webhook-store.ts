@@ -35,6 +35,7 @@ export class PostgresWebhookStore implements WebhookStore {
         disabled_reason: null,
         disabled_at: null,
         failing_since: null,
+        send_trace_context: webhook.sendTraceContext,
         created_by_key_id: webhook.createdByKeyId,
         created_at: at,
         updated_at: at,
@@ -76,6 +77,7 @@ export class PostgresWebhookStore implements WebhookStore {
         ...(patch.events !== undefined ? { events: patch.events } : {}),
         ...(patch.projectNames !== undefined ? { project_names: patch.projectNames } : {}),
         ...(patch.description !== undefined ? { description: patch.description } : {}),
+        ...(patch.sendTraceContext !== undefined ? { send_trace_context: patch.sendTraceContext } : {}),
         ...(patch.enabled === true
           ? { enabled: true, disabled_reason: null, disabled_at: null, failing_since: null }
           : patch.enabled === false

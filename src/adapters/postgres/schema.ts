@@ -64,6 +64,7 @@ export interface WebhooksTable {
   disabled_reason: string | null;
   disabled_at: Date | null;
   failing_since: Date | null;
+  send_trace_context: Generated<boolean>;
   created_by_key_id: string | null;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;

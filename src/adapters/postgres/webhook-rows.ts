@@ -24,6 +24,7 @@ export function toWebhook(row: WebhookRow): Webhook {
     disabledAt: row.disabled_at,
     failingSince: row.failing_since,
     previousSecretExpiresAt: row.previous_secret_expires_at,
+    sendTraceContext: row.send_trace_context,
     createdByKeyId: row.created_by_key_id,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

@@ -5,13 +5,13 @@ import { posix } from 'node:path';
 /** The supervisor script, installed once per workspace and run with `sh`. */
 export const SUPERVISE_SCRIPT: string = readFileSync(new URL('./supervise.sh', import.meta.url), 'utf8');
 
-/** Hex SHA-256 of {@link SUPERVISE_SCRIPT}; a workspace whose copy differs gets it re-installed. */
+/** Hex SHA-256 of {@link SUPERVISE_SCRIPT}; a workspace whose copy differs gets it rewritten. */
 export const SUPERVISE_SCRIPT_SHA256: string = createHash('sha256').update(SUPERVISE_SCRIPT).digest('hex');
 
 /**
- * File name carrying the script's hash: installing under a new name when the script changes never
- * rewrites a file that a running supervisor may still be reading, and "is it installed" becomes a
- * plain existence check.
+ * File name carrying the script's hash: a new version is installed under a new name, next to the
+ * old one that running supervisors may still be reading. Its content is still compared before
+ * every start, because commands in the workspace can write to it.
  */
 export const SUPERVISE_SCRIPT_FILE_NAME = `supervise-${SUPERVISE_SCRIPT_SHA256.slice(0, 16)}.sh`;
 
@@ -28,13 +28,22 @@ export function runDirectory(workspaceRoot: string, runId: string): string {
 }
 
 /**
+ * argv printing the installed script (at most `length` bytes), or exiting 3 when there is none:
+ * the runtime compares it with this build's copy before every start.
+ */
+export function readScriptArgv(scriptPath: string, length: number): string[] {
+  const text = '[ -f "$1" ] || exit 3; head -c "$2" "$1"';
+  return ['sh', '-c', text, 'rdev-read', absolute(scriptPath, 'scriptPath'), String(count(length, 'length'))];
+}
+
+/**
  * argv installing the script at `scriptPath` from the next `length` bytes of stdin, for workspaces
  * that do not have it yet (so its own `write` is not available). Static text; the path and length
  * are positional parameters. The copy is renamed into place, so no reader sees half a script.
  */
 export function installArgv(scriptPath: string, length: number): string[] {
   const text =
-    'set -u; p=$1; n=$2; t=$p.tmp.$$; mkdir -p "$3" || exit 1; ' +
+    'set -u; umask 077; p=$1; n=$2; t=$p.tmp.$$; mkdir -p "$3" || exit 1; ' +
     'head -c "$n" >"$t" || { rm -f "$t"; exit 1; }; ' +
     'if [ $(($(wc -c <"$t"))) -ne "$n" ]; then rm -f "$t"; echo "rdev-install: short input" >&2; exit 1; fi; ' +
     'mv -f "$t" "$p"';

@@ -20,7 +20,8 @@
 #   stop   RUN_DIR GRACE_SECONDS        -> `gone` | `stopped TERM` | `stopped KILL` | `not-started`
 #   remove RUN_DIR                      -> `removed` | `absent` (exit 3 and `busy` while running)
 #
-# Run folder: stdin, env (optional `NAME=VALUE` lines exported to the command), stdout, stderr
+# Run folder (mode 0700): stdin, env (optional `NAME=VALUE` lines exported to the command; both are
+# deleted as soon as the command holds them, so prompts and secrets do not rest on disk), stdout, stderr
 # (appended), started/ (the once-only guard), waiter (`PID START`), pid (the command's process group
 # id), exit (`code N[ REASON]`, renamed into place when complete; N above 128 is 128 + a signal
 # number; REASON is no-cwd with 126 or launch-failed with 125).
@@ -162,9 +163,16 @@ start)
   /*) self=$0 ;;
   *) self=$(pwd)/$0 ;;
   esac
-  mkdir -p "$d" || die "cannot create $d"
-  # Appending creates the files without truncating what a concurrent or earlier start produced.
-  { : >>"$d/stdout" && : >>"$d/stderr" && : >>"$d/stdin"; } || die "cannot create files in $d"
+  # Owner-only (`write` creates folders the same way), in a subshell so that the command does not
+  # inherit the umask. Appending creates the
+  # files without truncating what a concurrent or earlier start produced; stdin is not made again
+  # once the command took (and deleted) it.
+  (
+    umask 077
+    mkdir -p "$d" || exit 1
+    : >>"$d/stdout" && : >>"$d/stderr" || exit 1
+    [ -d "$d/started" ] || : >>"$d/stdin"
+  ) || die "cannot create files in $d"
   # mkdir is atomic: exactly one start per run folder gets past it, so a retried or duplicated
   # start never runs the command twice.
   if mkdir "$d/started" 2>/dev/null; then
@@ -174,6 +182,7 @@ start)
     # it with `trap -`).
     if ! setsid setsid sh "$self" _waiter "$d" "$cwd" "$@" </dev/null >/dev/null 2>>"$d/supervise.log"; then
       printf 'rdev: cannot start the supervisor (is setsid installed?)\n' >>"$d/stderr"
+      rm -f "$d/env" "$d/stdin"
       put "$d/exit" 'code 125 launch-failed'
     fi
   fi
@@ -209,8 +218,10 @@ _waiter)
     # session and process group without forking; the waiter reaps it directly.
     (exec setsid sh "$self" _exec "$d" "$@") <"$d/stdin" >>"$d/stdout" 2>>"$d/stderr"
     code=$?
+    rm -f "$d/env" "$d/stdin"
     put "$d/exit" "code $code"
   else
+    rm -f "$d/env" "$d/stdin"
     printf 'rdev: cannot change directory to %s\n' "$cwd" >>"$d/stderr"
     put "$d/exit" 'code 126 no-cwd'
   fi
@@ -237,6 +248,9 @@ _exec)
       export "$kv"
     done <"$d/env"
   fi
+  # Both are held now (stdin is this process's descriptor 0): nothing later in the workspace, nor
+  # the retention period, gets to read the prompt or the environment values from the folder.
+  rm -f "$d/env" "$d/stdin"
   case $1 in
   # Shells parse options of `exec` differently (dash has no `--`); env takes `--` everywhere.
   -*) exec env -- "$@" ;;

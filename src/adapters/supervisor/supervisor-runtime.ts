@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   type CommandExit,
   isValidRunId,
@@ -19,6 +20,7 @@ import { type ExitStatus, parseStatusLine, type SupervisorStatus } from './exit-
 import { followRun } from './follow-run.js';
 import {
   installArgv,
+  readScriptArgv,
   removeArgv,
   runDirectory,
   SUPERVISE_SCRIPT,
@@ -40,12 +42,31 @@ export interface SupervisorRuntimeDeps {
   followIdleTimeoutMs?: number;
   /** Bound on start, status and remove (stop adds its grace period). Default 30 s. */
   operationTimeoutMs?: number;
+  /**
+   * Told when a workspace's supervisor script differed from this build's before a start (a
+   * command edited it, perhaps to capture the environment of later commands); it has been
+   * rewritten by then. Failures of the report do not stop the start.
+   */
+  onScriptTampered?(report: TamperedScriptReport): void | Promise<void>;
+  /** Turns a command's argv into the argv the supervisor runs (a sandbox around it); none by default. */
+  wrapCommand?(target: WorkspaceTarget, cwd: string, argv: readonly string[]): string[];
+}
+
+/** A supervisor script found changed in a workspace and rewritten. */
+export interface TamperedScriptReport {
+  target: WorkspaceTarget;
+  path: string;
+  /** SHA-256 of what was found (its first 64 KiB); the expected one is `SUPERVISE_SCRIPT_SHA256`. */
+  foundSha256: string;
+  foundBytes: number;
 }
 
 /** Output of a finished operation. */
 interface OperationResult {
   exitCode: number;
   stdout: string;
+  /** The same output as bytes (up to 64 KiB). */
+  stdoutBytes: Buffer;
   stderr: string;
 }
 
@@ -64,6 +85,8 @@ export class SupervisorRuntime implements WorkspaceRuntime {
   private readonly heartbeatSeconds: number;
   private readonly followIdleTimeoutMs: number;
   private readonly operationTimeoutMs: number;
+  private readonly onScriptTampered: SupervisorRuntimeDeps['onScriptTampered'];
+  private readonly wrapCommand: NonNullable<SupervisorRuntimeDeps['wrapCommand']>;
 
   constructor(deps: SupervisorRuntimeDeps) {
     this.transport = deps.transport;
@@ -71,6 +94,8 @@ export class SupervisorRuntime implements WorkspaceRuntime {
     this.heartbeatSeconds = deps.heartbeatSeconds ?? 10;
     this.followIdleTimeoutMs = deps.followIdleTimeoutMs ?? (3 * this.heartbeatSeconds + 5) * 1000;
     this.operationTimeoutMs = deps.operationTimeoutMs ?? 30_000;
+    this.onScriptTampered = deps.onScriptTampered;
+    this.wrapCommand = deps.wrapCommand ?? ((_target, _cwd, argv) => [...argv]);
   }
 
   async start(target: WorkspaceTarget, spec: RunSpec): Promise<RunState> {
@@ -82,13 +107,15 @@ export class SupervisorRuntime implements WorkspaceRuntime {
       spec.env && Object.keys(spec.env).length > 0 ? Buffer.from(encodeRunEnvironment(spec.env)) : null;
     const stdin = spec.stdin && spec.stdin.length > 0 ? Buffer.from(spec.stdin) : null;
     const script = superviseScriptPath(target.workspacePath);
+    await this.verifyScript(target);
     if (stdin || env) {
       const files = [{ path: `${runDir}/stdin`, length: stdin?.length ?? 0 }];
       if (env) files.push({ path: `${runDir}/env`, length: env.length });
       const input = Buffer.concat([stdin ?? Buffer.alloc(0), env ?? Buffer.alloc(0)]);
       await this.operation(target, writeFilesArgv(script, files), input);
     }
-    return this.state(await this.operation(target, startArgv(script, runDir, cwd, spec.argv)));
+    const argv = this.wrapCommand(target, cwd, spec.argv);
+    return this.state(await this.operation(target, startArgv(script, runDir, cwd, argv)));
   }
 
   follow(
@@ -186,6 +213,34 @@ export class SupervisorRuntime implements WorkspaceRuntime {
     return status;
   }
 
+  /**
+   * Compares the workspace's script with this build's copy and rewrites it (atomically) when it
+   * differs: the script runs with every command's environment, and commands in the workspace can
+   * write to it. A missing script is simply installed; a changed one is reported as tampering.
+   */
+  private async verifyScript(target: WorkspaceTarget): Promise<void> {
+    const path = superviseScriptPath(target.workspacePath);
+    const found = await this.execute(
+      target,
+      readScriptArgv(path, OUTPUT_LIMIT),
+      undefined,
+      this.operationTimeoutMs,
+    );
+    if (found.exitCode === 0 && found.stdoutBytes.equals(SCRIPT_BYTES)) return;
+    await this.install(target);
+    if (found.exitCode === 3) return;
+    try {
+      await this.onScriptTampered?.({
+        target,
+        path,
+        foundSha256: createHash('sha256').update(found.stdoutBytes).digest('hex'),
+        foundBytes: found.stdoutBytes.length,
+      });
+    } catch {
+      // The script is sound again; a failed report must not stop the command.
+    }
+  }
+
   /** Installs the supervisor script in the workspace from this build's copy. */
   private async install(target: WorkspaceTarget): Promise<void> {
     const argv = installArgv(superviseScriptPath(target.workspacePath), SCRIPT_BYTES.length);
@@ -252,9 +307,11 @@ export class SupervisorRuntime implements WorkspaceRuntime {
           { project: target.projectName, operation: argv[2] },
         );
       }
+      const bytes = Buffer.concat(parts);
       return {
         exitCode: outcome.exitCode,
-        stdout: Buffer.concat(parts).toString('utf8'),
+        stdout: bytes.toString('utf8'),
+        stdoutBytes: bytes,
         stderr: outcome.stderr,
       };
     } finally {

@@ -68,6 +68,7 @@ export const projectSettingsSchema = z.strictObject({
     .int({ message: 'must be a whole number' })
     .min(1, { message: 'must be at least 1' })
     .max(MAX_CONCURRENT_COMMANDS_LIMIT, { message: `must be at most ${MAX_CONCURRENT_COMMANDS_LIMIT}` }),
+  sandbox_network: z.boolean({ message: 'must be true or false' }),
 });
 
 type Field = keyof typeof projectSettingsSchema.shape;
@@ -113,6 +114,7 @@ export function readProjectSettings(raw: unknown): SettingsRead {
     if (field === 'description') settings.description = parsed.data as string;
     else if (field === 'pod_selector') settings.podSelector = parsed.data as Record<string, string>;
     else if (field === 'workspace') settings.workspace = parsed.data as string;
+    else if (field === 'sandbox_network') settings.sandboxNetwork = parsed.data as boolean;
     else settings.maxConcurrentCommands = parsed.data as number;
   }
   return { settings, problems };

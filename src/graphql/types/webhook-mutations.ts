@@ -29,6 +29,11 @@ const CreateWebhookInput = builder.inputType('CreateWebhookInput', {
       description: 'Only events of these projects. Omit for every project.',
     }),
     description: t.string({ required: false }),
+    sendTraceContext: t.boolean({
+      required: false,
+      description:
+        "Send `traceparent` with each request so the receiver can join rdev's traces (default false: trace ids stay inside).",
+    }),
   }),
 });
 const UpdateWebhookInput = builder.inputType('UpdateWebhookInput', {
@@ -40,6 +45,7 @@ const UpdateWebhookInput = builder.inputType('UpdateWebhookInput', {
     projectNames: t.stringList({ required: false }),
     description: t.string({ required: false }),
     enabled: t.boolean({ required: false, description: 'Enabling also clears the failure run.' }),
+    sendTraceContext: t.boolean({ required: false, description: 'Send `traceparent` with each request.' }),
   }),
 });
 const DeleteWebhookInput = builder.inputType('DeleteWebhookInput', {
@@ -76,6 +82,7 @@ builder.mutationField('createWebhook', (t) =>
         events: input.events,
         projectNames: input.projectNames ?? null,
         description: input.description ?? null,
+        sendTraceContext: input.sendTraceContext ?? false,
       }),
   }),
 );
@@ -99,6 +106,7 @@ builder.mutationField('updateWebhook', (t) =>
         ...(input.projectNames !== undefined ? { projectNames: input.projectNames } : {}),
         ...(input.description !== undefined ? { description: input.description } : {}),
         ...(input.enabled != null ? { enabled: input.enabled } : {}),
+        ...(input.sendTraceContext != null ? { sendTraceContext: input.sendTraceContext } : {}),
       }),
     }),
   }),

@@ -31,6 +31,10 @@ builder.node(WebhookRef, {
     enabled: t.exposeBoolean('enabled', {
       description: 'A disabled webhook is sent nothing; its pending deliveries wait.',
     }),
+    sendTraceContext: t.exposeBoolean('sendTraceContext', {
+      description:
+        "Requests carry `traceparent`, so the receiver can join rdev's traces. Off unless asked for.",
+    }),
     disabledReason: t.exposeString('disabledReason', {
       nullable: true,
       description: 'Why rdev disabled it (410 Gone, failing for too long). Null when a person disabled it.',
