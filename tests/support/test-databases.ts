@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { PGlite } from '@electric-sql/pglite';
+import { sql } from 'kysely';
 import pg from 'pg';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { migrations } from '../../migrations/index.js';
 import {
   type DatabaseHandle,
@@ -93,4 +95,39 @@ export async function createTestDatabase(
       await scratch.drop();
     },
   };
+}
+
+/**
+ * Empties every table but the migration record, and restarts identities: a database shared by a
+ * file's tests is, to each test, as fresh as a new one, for a few milliseconds instead of the
+ * second or more a new database costs. The audit table's trigger refuses DELETE, not TRUNCATE.
+ */
+export async function emptyTables(database: DatabaseHandle): Promise<void> {
+  const tables = await sql<{ table_name: string }>`
+    SELECT table_name FROM information_schema.tables
+    WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' AND table_name <> 'rdev_migrations'`.execute(
+    database.db,
+  );
+  if (tables.rows.length === 0) return;
+  await sql`TRUNCATE ${sql.join(tables.rows.map((r) => sql.table(r.table_name)))} RESTART IDENTITY CASCADE`.execute(
+    database.db,
+  );
+}
+
+/**
+ * One migrated database for the tests of a `describe`, emptied before each of them (see
+ * `emptyTables`). For store tests that build their adapters per test and leave nothing running.
+ */
+export function useSharedDatabase(kind: DatabaseKind): () => TestDatabase {
+  let database: TestDatabase | undefined;
+  beforeAll(async () => {
+    database = await createTestDatabase(kind);
+  });
+  beforeEach(async () => {
+    await emptyTables(database!);
+  });
+  afterAll(async () => {
+    await database?.dispose();
+  });
+  return () => database!;
 }
