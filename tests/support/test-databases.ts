@@ -10,6 +10,7 @@ import {
   openDatabase,
 } from '../../src/adapters/postgres/database.js';
 import { migrateToLatest } from '../../src/adapters/postgres/migrator.js';
+import { readPgliteTemplate } from './pglite-template.js';
 
 /**
  * Every store test runs on PGlite and on a real PostgreSQL server (`RDEV_TEST_DATABASE_URL`).
@@ -71,17 +72,28 @@ function migratedPglite(): Promise<PGlite> {
   return template;
 }
 
+let tarball: Blob | null | undefined;
+/** A new migrated PGlite: loaded from the run's tarball, else cloned from a migrated template. */
+async function newMigratedPglite(): Promise<PGlite> {
+  tarball ??= readPgliteTemplate();
+  if (tarball) {
+    const { PGlite } = await import('@electric-sql/pglite');
+    return PGlite.create({ loadDataDir: tarball });
+  }
+  return (await (await migratedPglite()).clone()) as PGlite;
+}
+
 /** A fresh, migrated database of the given kind, owned by one test. */
 export async function createTestDatabase(
   kind: DatabaseKind,
   options: { migrate?: boolean } = {},
 ): Promise<TestDatabase> {
   if (kind === 'pglite') {
-    // Starting PGlite costs about 2 s; cloning a migrated template costs about 0.4 s.
-    const source = options.migrate === false ? null : await migratedPglite();
-    const handle = source
-      ? await openDatabase({ kind: 'pglite', dataDir: null, from: (await source.clone()) as PGlite })
-      : await openDatabase({ kind: 'pglite', dataDir: null });
+    // Starting PGlite runs initdb, about 2 s; loading a migrated data directory skips it.
+    const handle =
+      options.migrate === false
+        ? await openDatabase({ kind: 'pglite', dataDir: null })
+        : await openDatabase({ kind: 'pglite', dataDir: null, from: await newMigratedPglite() });
     return { ...handle, testUrl: null, dispose: () => handle.close() };
   }
   const scratch = await createScratchPostgres();
