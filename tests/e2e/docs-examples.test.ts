@@ -10,6 +10,7 @@ import { webhookSignatureHeaders } from '../../src/domain/webhook-signature.js';
 import { type CommandTestApp, plainId, startCommandApp } from '../support/command-test-app.js';
 import { fencedBlocks } from '../support/markdown.js';
 import { REPO_ROOT } from '../support/rdev-process.js';
+import { eventually } from '../support/wait.js';
 
 const API_DOCS = join(REPO_ROOT, 'docs', 'api');
 const EXAMPLES = join(API_DOCS, 'examples');
@@ -101,20 +102,6 @@ async function serve(
     });
   });
   return { child, url, stdout: () => out };
-}
-
-async function eventually<T>(
-  fn: () => Promise<T | null | undefined | false>,
-  what: string,
-  ms = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('docs/api quotes its example files word for word', () => {
