@@ -25,11 +25,14 @@ export interface Captured {
   stderr: string;
 }
 
-/** Runs `command` to its end and hands back its exit and everything it wrote. */
+/**
+ * Runs `command` to its end and hands back its exit and everything it wrote; past `timeoutMs` it
+ * is killed and the promise rejects with what it wrote so far.
+ */
 export function spawnAndCapture(
   command: string,
   args: readonly string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {},
 ): Promise<Captured> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: 'pipe' });
@@ -37,8 +40,21 @@ export function spawnAndCapture(
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            child.kill('SIGKILL');
+            reject(new Error(`${[command, ...args].join(' ')} did not finish:\n${stdout}\n${stderr}`));
+          }, options.timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
     child.stdin.end(options.input ?? '');
   });
 }

@@ -46,19 +46,19 @@ export function waitFor(
 }
 
 /**
- * Polls `check` until it returns a value other than undefined, and returns that value; throws
- * naming `what` after `timeoutMs`.
+ * Polls `check` until it returns a value (anything but undefined, null or false), and returns
+ * that value; throws naming `what` after `timeoutMs`.
  */
 export async function eventually<T>(
-  check: () => T | undefined | Promise<T | undefined>,
+  check: () => T | undefined | null | false | Promise<T | undefined | null | false>,
   what = 'a value',
-  timeoutMs = 10_000,
+  timeoutMs = 30_000,
 ): Promise<T> {
-  let value: T | undefined;
+  let value: T | undefined | null | false;
   await until(
     async () => {
       value = await check();
-      return value !== undefined;
+      return value !== undefined && value !== null && value !== false;
     },
     timeoutMs,
     what,
