@@ -10,9 +10,9 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     // Vitest's default is one worker fewer than the cores: a single file at a time on a two-core
-    // machine. Most files spend their time waiting on processes, sockets, timers and PostgreSQL
-    // (a file's CPU time is a fraction of its wall time), so three at once keep two cores busy.
-    maxWorkers: 3,
+    // machine. Most files spend their time waiting on processes, sockets and PostgreSQL, so two at
+    // once nearly halve the run.
+    maxWorkers: 2,
     reporters: ['default'],
   },
 });
