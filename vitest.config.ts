@@ -5,7 +5,7 @@ export default defineConfig({
   resolve: { alias: { graphql: 'graphql/index.js' } },
   test: {
     include: ['tests/**/*.test.ts'],
-    globalSetup: ['tests/support/console-build.ts'],
+    globalSetup: ['tests/support/console-build.ts', 'tests/support/pglite-template.ts'],
     testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -1,10 +1,10 @@
 import { sql } from 'kysely';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { PostgresAuditLog } from '../../src/adapters/postgres/postgres-audit-log.js';
 import { createPostgresStores } from '../../src/adapters/postgres/postgres-stores.js';
 import { PostgresUnitOfWork } from '../../src/adapters/postgres/postgres-unit-of-work.js';
 import type { NewAuditEvent } from '../../src/domain/audit.js';
-import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../support/test-databases.js';
+import { DATABASE_KINDS, type TestDatabase, useSharedDatabase } from '../support/test-databases.js';
 
 const event = (over: Partial<NewAuditEvent> = {}): NewAuditEvent => ({
   actorKeyId: null,
@@ -20,12 +20,10 @@ const event = (over: Partial<NewAuditEvent> = {}): NewAuditEvent => ({
 });
 
 describe.each(DATABASE_KINDS)('audit log store on %s', (kind) => {
+  const shared = useSharedDatabase(kind);
   let database: TestDatabase;
-  beforeEach(async () => {
-    database = await createTestDatabase(kind);
-  });
-  afterEach(async () => {
-    await database.dispose();
+  beforeEach(() => {
+    database = shared();
   });
 
   it('records events and lists them newest first with keyset pages', async () => {

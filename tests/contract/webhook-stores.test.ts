@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createPostgresStores } from '../../src/adapters/postgres/postgres-stores.js';
 import { PostgresUnitOfWork } from '../../src/adapters/postgres/postgres-unit-of-work.js';
 import { PostgresWebhookDeliveryStore } from '../../src/adapters/postgres/postgres-webhook-delivery-store.js';
@@ -8,7 +8,7 @@ import { PostgresWebhookOutbox } from '../../src/adapters/postgres/postgres-webh
 import { PostgresWebhookStore } from '../../src/adapters/postgres/postgres-webhook-store.js';
 import type { NewWebhook } from '../../src/domain/webhook.js';
 import { generateWebhookSecret } from '../../src/domain/webhook-secret.js';
-import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../support/test-databases.js';
+import { DATABASE_KINDS, type TestDatabase, useSharedDatabase } from '../support/test-databases.js';
 
 const T0 = new Date('2030-01-01T00:00:00.000Z');
 const at = (ms: number) => new Date(T0.getTime() + ms);
@@ -31,14 +31,12 @@ describe.each(DATABASE_KINDS)('webhook stores on %s', (kind) => {
   let webhooks: PostgresWebhookStore;
   let deliveries: PostgresWebhookDeliveryStore;
   let outbox: PostgresWebhookOutbox;
-  beforeEach(async () => {
-    database = await createTestDatabase(kind);
+  const shared = useSharedDatabase(kind);
+  beforeEach(() => {
+    database = shared();
     webhooks = new PostgresWebhookStore(database.db);
     deliveries = new PostgresWebhookDeliveryStore(database.db);
     outbox = new PostgresWebhookOutbox(database.db, () => T0);
-  });
-  afterEach(async () => {
-    await database.dispose();
   });
 
   it('creates, pages, filters by project grant, updates and deletes webhooks', async () => {

@@ -8,7 +8,8 @@ import { generateKeyText } from '../../src/domain/api-key-text.js';
 import { joinStdout, type OutputEvent, plainId } from '../support/command-test-app.js';
 import { type FakeKubeApiServer, startFakeKubeApiServer } from '../support/fake-kube-apiserver.js';
 import { type RdevProcess, startRdev } from '../support/rdev-process.js';
-import { killRunGroups, WORKSPACE_PATH_VAR, waitFor } from '../support/runtime-harness.js';
+import { killRunGroups, WORKSPACE_PATH_VAR } from '../support/runtime-harness.js';
+import { waitFor } from '../support/wait.js';
 
 const MB = 1024 * 1024;
 const OUTPUT = `subscription($id: ID!, $after: Int) {

@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhookSignatureHeaders } from '../../src/domain/webhook-signature.js';
 import { type CommandTestApp, plainId, startCommandApp } from '../support/command-test-app.js';
 import { fencedBlocks } from '../support/markdown.js';
+import { spawnAndCapture } from '../support/processes.js';
 import { REPO_ROOT } from '../support/rdev-process.js';
+import { eventually } from '../support/wait.js';
 
 const API_DOCS = join(REPO_ROOT, 'docs', 'api');
 const EXAMPLES = join(API_DOCS, 'examples');
@@ -39,28 +41,10 @@ interface Finished {
 
 /** Runs an example as a reader would, with RDEV_URL and RDEV_KEY set. */
 function run(command: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<Finished> {
-  const child = spawn(command[0]!, command.slice(1), {
+  return spawnAndCapture(command[0]!, command.slice(1), {
     cwd: EXAMPLES,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr += d;
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`${command.join(' ')} did not finish:\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
+    timeoutMs,
   });
 }
 
@@ -101,20 +85,6 @@ async function serve(
     });
   });
   return { child, url, stdout: () => out };
-}
-
-async function eventually<T>(
-  fn: () => Promise<T | null | undefined | false>,
-  what: string,
-  ms = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('docs/api quotes its example files word for word', () => {

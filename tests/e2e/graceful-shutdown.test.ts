@@ -17,6 +17,7 @@ import { type RdevProcess, REPO_ROOT } from '../support/rdev-process.js';
 import { type ReplicaCluster, startReplicaCluster } from '../support/replicas.js';
 import { killRunGroups } from '../support/runtime-harness.js';
 import { POSTGRES_URL } from '../support/test-databases.js';
+import { eventually, sleep } from '../support/wait.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 
 const GRACE_MS = 15_000;
@@ -32,21 +33,6 @@ const expected = (name: string) =>
 const EXAMPLES = join(REPO_ROOT, 'docs', 'api', 'examples');
 const RUN = `mutation($input: RunShellInput!) { runShell(input: $input) {
   __typename ... on RunCommandPayload { command { id } } ... on Error { code message } } }`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function eventually<T>(
-  fn: () => Promise<T | null | undefined | false>,
-  what: string,
-  ms = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await fn();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 interface TcpBalancer {
   url: string;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CommandTestApp, startCommandApp } from '../support/command-test-app.js';
-import { until } from '../support/fault-checks.js';
+import { until } from '../support/wait.js';
 
 /** Debian's Chromium, which `.ci/run` installs; playwright-core brings no browser of its own. */
 const CHROMIUM = '/usr/bin/chromium';

@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateKeyText } from '../../src/domain/api-key-text.js';
-import { readinessProblems, sleep, until } from '../support/fault-checks.js';
+import { readinessProblems } from '../support/fault-checks.js';
 import {
   PRIVATE_POSTGRES_AVAILABLE,
   type PrivatePostgres,
   startPrivatePostgres,
 } from '../support/private-postgres.js';
 import { type RdevProcess, startRdev } from '../support/rdev-process.js';
+import { sleep, until } from '../support/wait.js';
 
 async function readyStatus(replica: RdevProcess): Promise<number> {
   try {

@@ -3,14 +3,13 @@ import { join } from 'node:path';
 import { createClient } from 'graphql-ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { localId } from '../support/fault-checks.js';
 import { type ReplicaCluster, startReplicaCluster } from '../support/replicas.js';
-import { waitFor } from '../support/runtime-harness.js';
 import { POSTGRES_URL } from '../support/test-databases.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 const RUN = `mutation($input: RunShellInput!) { runShell(input: $input) {
   __typename ... on RunCommandPayload { command { id } } ... on Error { code message } } }`;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const localId = (globalId: string) => Buffer.from(globalId, 'base64').toString('utf8').split(':')[1]!;
 
 async function run(c: ReplicaCluster, replica: number, input: Record<string, unknown>): Promise<string> {
   const { body } = await c.graphql(c.replicas[replica]!, RUN, { input });

@@ -2,9 +2,8 @@ import { Webhook } from 'standardwebhooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ReplicaCluster, startReplicaCluster } from '../support/replicas.js';
 import { POSTGRES_URL } from '../support/test-databases.js';
+import { sleep } from '../support/wait.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.runIf(POSTGRES_URL)('webhooks across a killed API process', () => {
   let cluster: ReplicaCluster | undefined;

@@ -15,6 +15,7 @@ import {
   until,
   webhookProblems,
 } from '../support/fault-checks.js';
+import { seededRandom } from '../support/random.js';
 import type { RdevProcess } from '../support/rdev-process.js';
 import { type ReplicaCluster, startReplicaCluster } from '../support/replicas.js';
 import { killRunGroups } from '../support/runtime-harness.js';
@@ -24,18 +25,6 @@ import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-r
 const CHAOS_MS = Number(process.env.RDEV_FAULT_CHAOS_MS ?? 30_000);
 const MIN_KILLS = 4;
 const SEED = Number(process.env.RDEV_FAULT_SEED ?? Date.now() % 1_000_000);
-
-/** A small seeded generator, so a failing run can be replayed with RDEV_FAULT_SEED. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Planned {
   tag: string;
@@ -60,7 +49,7 @@ describe.runIf(POSTGRES_URL)('API processes killed at random points of a workloa
   });
 
   it(`keeps every promise (seed ${SEED})`, async () => {
-    const random = seeded(SEED);
+    const random = seededRandom(SEED);
     receiver = await startWebhookReceiver();
     cluster = await startReplicaCluster({
       count: 2,

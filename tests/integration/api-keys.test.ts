@@ -3,19 +3,11 @@ import { createClient as createWsClient } from 'graphql-ws';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { startTestApp, type TestApp, useSharedTestApps } from '../support/test-app.js';
 import { DATABASE_KINDS } from '../support/test-databases.js';
+import { sleep, waitFor } from '../support/wait.js';
 
 const VIEWER = '{ viewer { scopes projectNames apiKey { id name } } }';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(50);
-  }
-}
 
 /** Open subscriptions of one transport, as the app counts them. */
 async function activeSubscriptions(t: TestApp, transport: string): Promise<number> {
@@ -40,14 +32,17 @@ async function heartbeatOverWs(t: TestApp, key: string) {
       { next: (v) => received.push(v), error: resolve, complete: () => resolve('complete') },
     );
   });
-  await until(() => received.length > 0);
+  await waitFor(() => received.length > 0, 'the first heartbeat');
   return { client, done, closeCode: () => code };
 }
 
 describe.each(DATABASE_KINDS)('API keys on %s', (kind) => {
+  // Tests that only look at keys they create themselves share an app per settings; those that
+  // list or count every key, or watch the query counter, start their own.
+  const shared = useSharedTestApps(kind);
   let t: TestApp | undefined;
   afterEach(async () => {
-    await t?.close();
+    if (!shared.has(t)) await t?.close();
     t = undefined;
   });
 
@@ -208,7 +203,8 @@ describe.each(DATABASE_KINDS)('API keys on %s', (kind) => {
     const seen = new Set<string | null>();
     for (let i = 0; i < 5; i++) {
       expect((await t.graphql(VIEWER, {}, t.auth(key))).status).toBe(200);
-      if (i === 0) await until(async () => (await lastUsed()).lastUsedAt !== null);
+      if (i === 0)
+        await waitFor(async () => (await lastUsed()).lastUsedAt !== null, 'the first lastUsedAt write');
       seen.add((await lastUsed()).lastUsedAt);
     }
     expect(seen.size).toBe(1);
@@ -218,12 +214,12 @@ describe.each(DATABASE_KINDS)('API keys on %s', (kind) => {
     // Past the interval, the next request writes again.
     await sleep(2_100);
     expect((await t.graphql(VIEWER, {}, t.auth(key))).status).toBe(200);
-    await until(async () => (await lastUsed()).lastUsedAt !== first);
+    await waitFor(async () => (await lastUsed()).lastUsedAt !== first, 'a second lastUsedAt write');
     expect(Date.parse((await lastUsed()).lastUsedAt!)).toBeGreaterThan(Date.parse(first!));
   });
 
   it('closes an open graphql-ws subscription of a revoked key within the recheck interval', async () => {
-    t = await startTestApp(kind, { RDEV_AUTH_RECHECK_MS: '500' });
+    t = await shared.get({ RDEV_AUTH_RECHECK_MS: '500' });
     const { key, id } = await t.createKey({ scopes: ['PROJECTS_READ'] });
     const { client, done, closeCode } = await heartbeatOverWs(t, key);
     const revokedAt = Date.now();
@@ -233,14 +229,14 @@ describe.each(DATABASE_KINDS)('API keys on %s', (kind) => {
       t.auth(),
     );
     await done;
-    await until(() => closeCode() !== undefined);
+    await waitFor(() => closeCode() !== undefined, 'the close code');
     expect(closeCode()).toBe(4403);
     expect(Date.now() - revokedAt).toBeLessThan(5_000);
     await client.dispose();
   });
 
   it('ends an open GraphQL-over-SSE subscription of a revoked key with UNAUTHENTICATED', async () => {
-    t = await startTestApp(kind, { RDEV_AUTH_RECHECK_MS: '500' });
+    t = await shared.get({ RDEV_AUTH_RECHECK_MS: '500' });
     const { key, id } = await t.createKey({ scopes: ['PROJECTS_READ'] });
     const client = createSseClient({
       url: `${t.url}/graphql`,
@@ -267,14 +263,14 @@ describe.each(DATABASE_KINDS)('API keys on %s', (kind) => {
   });
 
   it('closes an open graphql-ws subscription when its key expires', async () => {
-    t = await startTestApp(kind, { RDEV_AUTH_RECHECK_MS: '500' });
+    t = await shared.get({ RDEV_AUTH_RECHECK_MS: '500' });
     const { key } = await t.createKey({
       scopes: ['PROJECTS_READ'],
       expiresAt: new Date(Date.now() + 2_000).toISOString(),
     });
     const { client, done, closeCode } = await heartbeatOverWs(t, key);
     // Nothing but the clock changes: the recheck notices the expiry by itself.
-    await until(() => closeCode() !== undefined);
+    await waitFor(() => closeCode() !== undefined, 'the close code');
     await done;
     expect(closeCode()).toBe(4403);
     expect(await activeSubscriptions(t, 'graphql-ws')).toBe(0);
@@ -282,7 +278,7 @@ describe.each(DATABASE_KINDS)('API keys on %s', (kind) => {
   });
 
   it('refuses a bad key on graphql-ws with close code 4403', async () => {
-    t = await startTestApp(kind);
+    t = await shared.get();
     const ws = new WebSocket(`${t.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws');
     await new Promise((r) => ws.once('open', r));
     ws.send(
@@ -293,7 +289,7 @@ describe.each(DATABASE_KINDS)('API keys on %s', (kind) => {
   });
 
   it('refuses escalation: scopes, projects and IP ranges beyond the caller', async () => {
-    t = await startTestApp(kind);
+    t = await shared.get();
     const { key: manager } = await t.createKey({
       scopes: ['KEYS_MANAGE', 'PROJECTS_READ'],
       projectNames: ['alpha', 'beta'],
@@ -496,7 +492,7 @@ describe.each(DATABASE_KINDS)('API keys on %s', (kind) => {
   });
 
   it('keeps no key secret in the database', async () => {
-    t = await startTestApp(kind);
+    t = await shared.get();
     const secrets = [t.adminKey];
     for (let i = 0; i < 3; i++) secrets.push((await t.createKey({ scopes: ['PROJECTS_READ'] })).key);
     const tables = await sql<{ table_name: string }>`

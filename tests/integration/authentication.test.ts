@@ -2,9 +2,9 @@ import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { generateKeyText } from '../../src/domain/api-key-text.js';
-import { sleep, until } from '../support/fault-checks.js';
-import { startTestApp, type TestApp } from '../support/test-app.js';
+import { startTestApp, type TestApp, useSharedTestApps } from '../support/test-app.js';
 import { DATABASE_KINDS } from '../support/test-databases.js';
+import { sleep, until } from '../support/wait.js';
 
 const VIEWER = '{ viewer { scopes } }';
 
@@ -36,15 +36,18 @@ async function wsConnect(url: string, payload: Record<string, unknown> = {}) {
 }
 
 describe.each(DATABASE_KINDS)('authentication on %s', (kind) => {
+  // The tests on default settings share one app: each looks only at keys it creates, and together
+  // they stay well under the failed-authentication limit of one address.
+  const shared = useSharedTestApps(kind);
   let t: TestApp | undefined;
   afterEach(async () => {
-    await t?.close();
+    if (!shared.has(t)) await t?.close();
     t = undefined;
   });
   const wsUrl = (query = '') => `${t!.url.replace('http', 'ws')}/graphql${query}`;
 
   it('authenticates inside yoga, so yoga.fetch with an Authorization header reaches the same path', async () => {
-    t = await startTestApp(kind);
+    t = await shared.get();
     const { key } = await t.createKey({ scopes: ['PROJECTS_READ'], allowedIps: ['10.0.0.0/8'] });
     const ok = await t.yoga(VIEWER, {}, t.auth(key), '10.1.2.3');
     expect(ok.status).toBe(200);
@@ -58,7 +61,7 @@ describe.each(DATABASE_KINDS)('authentication on %s', (kind) => {
   });
 
   it('answers a key refused for its address exactly as an unknown key, on every transport', async () => {
-    t = await startTestApp(kind);
+    t = await shared.get();
     const { key: blocked } = await t.createKey({ scopes: ['COMMANDS_READ'], allowedIps: ['10.0.0.0/8'] });
     const unknown = generateKeyText();
     const answers = async (key: string) => {
@@ -155,7 +158,7 @@ describe.each(DATABASE_KINDS)('authentication on %s', (kind) => {
   });
 
   it('refuses a key in the graphql-ws URL instead of ignoring it', async () => {
-    t = await startTestApp(kind);
+    t = await shared.get();
     for (const query of [`?api_key=${t.adminKey}`, `?token=${t.adminKey}`, `?x=${t.adminKey}`]) {
       const withParams = await wsConnect(wsUrl(query), { authorization: `Bearer ${t.adminKey}` });
       expect(withParams.answer, query).toMatchObject({ code: 4403, reason: expect.stringContaining('URL') });
@@ -166,7 +169,7 @@ describe.each(DATABASE_KINDS)('authentication on %s', (kind) => {
   });
 
   it("authenticates an operation by its own headers on an anonymous connection (GraphiQL's headers pane)", async () => {
-    t = await startTestApp(kind);
+    t = await shared.get();
     const { key } = await t.createKey({ scopes: ['PROJECTS_READ'] });
     const c = await wsConnect(wsUrl());
     expect(c.answer).toBe('ack');

@@ -9,8 +9,8 @@ import {
   plainId,
   startCommandApp,
 } from '../support/command-test-app.js';
-import { until } from '../support/fault-checks.js';
-import { liveGroupMembers, waitFor } from '../support/runtime-harness.js';
+import { liveGroupMembers } from '../support/processes.js';
+import { until, waitFor } from '../support/wait.js';
 
 const RUN_SHELL = `mutation($input: RunShellInput!) { runShell(input: $input) { __typename
   ... on RunCommandPayload { command { ${COMMAND_FIELDS} } } ... on Error { code message } } }`;

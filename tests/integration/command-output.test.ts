@@ -9,6 +9,7 @@ import {
   runFolderStdout,
   startCommandApp,
 } from '../support/command-test-app.js';
+import { testRandom } from '../support/random.js';
 import { openCommandStream } from '../support/sse-client.js';
 
 // 10,000 numbered lines with multi-byte characters, paced so that subscribers meet it live.
@@ -16,7 +17,8 @@ const LINES = 10_000;
 const SCRIPT = `i=1; while [ $i -le ${LINES} ]; do echo "line $i é€😀"; if [ $((i % 1000)) -eq 0 ]; then sleep 0.1; fi; i=$((i+1)); done`;
 const EXPECTED = Array.from({ length: LINES }, (_, i) => `line ${i + 1} é€😀\n`).join('');
 
-const randomInt = (min: number, max: number) => min + Math.floor(Math.random() * (max - min + 1));
+// Where streams are cut is drawn at random; the seed is printed so a failure can be replayed.
+const { int: randomInt } = testRandom('command output cut points');
 
 function expectOneEndLast(events: OutputEvent[], status = 'SUCCEEDED') {
   expect(events.filter((e) => e.end)).toHaveLength(1);

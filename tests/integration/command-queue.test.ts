@@ -8,7 +8,7 @@ import {
   plainId,
   startCommandApp,
 } from '../support/command-test-app.js';
-import { waitFor } from '../support/runtime-harness.js';
+import { waitFor } from '../support/wait.js';
 
 const POSITIONS = `query($ids: [ID!]!) { nodes(ids: $ids) { ... on Command { id status priority queuePosition } } }`;
 

@@ -1,9 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type CommandTestApp, startCommandApp } from '../support/command-test-app.js';
-
-const plainId = (globalId: string) => Buffer.from(globalId, 'base64').toString('utf8').split(':')[1]!;
+import { type CommandTestApp, plainId, startCommandApp } from '../support/command-test-app.js';
 
 describe('output retention', () => {
   let t: CommandTestApp | undefined;

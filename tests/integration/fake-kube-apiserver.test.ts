@@ -18,6 +18,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import { type FakeKubeApiServer, startFakeKubeApiServer } from '../support/fake-kube-apiserver.js';
+import { waitFor } from '../support/wait.js';
 
 const NS = 'rdev-test';
 const PROJECT = 'rdev.orchard9.ai/project';
@@ -30,14 +31,6 @@ const hasKubectl = (() => {
     return false;
   }
 })();
-
-async function waitFor(check: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 function isAlive(pid: number): boolean {
   try {

@@ -5,18 +5,11 @@ import { RuntimeUnavailableError } from '../../src/domain/errors.js';
 import type { ProjectConfigProblem, ProjectEvent } from '../../src/domain/project.js';
 import { ProjectCatalog } from '../../src/engine/project-catalog.js';
 import { type FakeKubeApiServer, startFakeKubeApiServer } from '../support/fake-kube-apiserver.js';
+import { waitFor } from '../support/wait.js';
 
 const NS = 'rdev-test';
 const P = 'rdev.orchard9.ai';
 const LABELS = { [`${P}/project`]: 'true' };
-
-async function waitFor(check: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe('Kubernetes project source against the fake API server', () => {
   let fake: FakeKubeApiServer;
@@ -47,7 +40,7 @@ describe('Kubernetes project source against the fake API server', () => {
     catalog.subscribe((e) => events.push(e));
     await catalog.start();
     await catalog.list();
-    await waitFor(() => fake.openWatches === 2, 5000, 'both watches open');
+    await waitFor(() => fake.openWatches === 2, 'both watches open', 5000);
   }
 
   const names = async () => (await catalog.list()).projects.map((p) => p.name);
@@ -71,7 +64,7 @@ describe('Kubernetes project source against the fake API server', () => {
     expect(events).toEqual([]);
 
     fake.createPod({ name: 'web-0', labels: { ...LABELS, [`${P}/name`]: 'web' } });
-    await waitFor(() => events.length === 1, 1000, 'DISCOVERED within 1 s');
+    await waitFor(() => events.length === 1, 'DISCOVERED within 1 s', 1000);
     expect(events[0]).toMatchObject({
       type: 'DISCOVERED',
       project: {
@@ -85,11 +78,11 @@ describe('Kubernetes project source against the fake API server', () => {
     expect(await names()).toEqual(['already', 'web']);
 
     fake.updatePod('web-0', { ready: false });
-    await waitFor(() => events.length === 2, 1000, 'CHANGED within 1 s');
+    await waitFor(() => events.length === 2, 'CHANGED within 1 s', 1000);
     expect(events[1]).toMatchObject({ type: 'CHANGED', project: { name: 'web', status: 'PENDING' } });
 
     fake.deletePod('web-0');
-    await waitFor(() => events.length === 3, 1000, 'REMOVED within 1 s');
+    await waitFor(() => events.length === 3, 'REMOVED within 1 s', 1000);
     expect(events[2]).toMatchObject({ type: 'REMOVED', project: { name: 'web' } });
     expect(await names()).toEqual(['already']);
     expect((await catalog.list()).stale).toBe(false);
@@ -108,7 +101,7 @@ describe('Kubernetes project source against the fake API server', () => {
       broken: 'description: [not yaml',
       'Bad Key': 'description: x',
     });
-    await waitFor(() => events.some((e) => e.project.name === 'web'), 1000, 'settings within 1 s');
+    await waitFor(() => events.some((e) => e.project.name === 'web'), 'settings within 1 s', 1000);
     expect(eventLog().sort()).toEqual(['CHANGED api', 'CHANGED web', 'DISCOVERED broken']);
     const byName = Object.fromEntries((await catalog.list()).projects.map((p) => [p.name, p]));
     expect(byName.api).toMatchObject({
@@ -125,11 +118,15 @@ describe('Kubernetes project source against the fake API server', () => {
 
     // Problems are reported once, not again on every unrelated change.
     fake.createPod({ name: 'other', labels: LABELS });
-    await waitFor(() => events.some((e) => e.project.name === 'other'), 1000);
+    await waitFor(() => events.some((e) => e.project.name === 'other'), 'condition', 1000);
     expect(newProblems).toHaveLength(4);
 
     fake.deleteConfigMap('rdev-projects');
-    await waitFor(() => events.some((e) => e.type === 'REMOVED' && e.project.name === 'broken'), 1000);
+    await waitFor(
+      () => events.some((e) => e.type === 'REMOVED' && e.project.name === 'broken'),
+      'condition',
+      1000,
+    );
     expect((await catalog.get('api'))?.allowedCommandTypes).toEqual(['CLAUDE', 'SHELL', 'GIT']);
     expect(catalog.status().problems).toEqual([]);
   });
@@ -143,12 +140,12 @@ describe('Kubernetes project source against the fake API server', () => {
     // Cut the streams and hold the re-watches while pods change, so the changes happen in the gap.
     fake.faults.hang = true;
     fake.faults.dropWatches();
-    await waitFor(() => fake.requests.count({ verb: 'watch' }) === watchesBefore + 2, 3000, 're-watch sent');
+    await waitFor(() => fake.requests.count({ verb: 'watch' }) === watchesBefore + 2, 're-watch sent', 3000);
     fake.createPod({ name: 'b', labels: LABELS });
     fake.updatePod('a', { phase: 'Failed' });
     fake.faults.hang = false;
 
-    await waitFor(() => events.length === 2, 3000, 'both missed events');
+    await waitFor(() => events.length === 2, 'both missed events', 3000);
     expect(eventLog().sort()).toEqual(['CHANGED a', 'DISCOVERED b']);
     expect((await catalog.get('a'))?.status).toBe('FAILED');
     // Resumed, not relisted: the re-watch named the last resourceVersion seen.
@@ -164,12 +161,12 @@ describe('Kubernetes project source against the fake API server', () => {
     const podListsBefore = fake.requests.count({ verb: 'list', resource: 'pods' });
     fake.faults.hang = true;
     fake.faults.endWatches();
-    await waitFor(() => fake.requests.count({ verb: 'watch' }) >= 4, 3000, 're-watch sent');
+    await waitFor(() => fake.requests.count({ verb: 'watch' }) >= 4, 're-watch sent', 3000);
     fake.deletePod('b');
     fake.createPod({ name: 'c', labels: LABELS });
     fake.compactHistory();
     fake.faults.hang = false;
-    await waitFor(() => events.length === 2, 3000, 'events after relist');
+    await waitFor(() => events.length === 2, 'events after relist', 3000);
     expect(eventLog().sort()).toEqual(['DISCOVERED c', 'REMOVED b']);
     expect(fake.requests.count({ verb: 'list', resource: 'pods' })).toBe(podListsBefore + 1);
     expect(await names()).toEqual(['a', 'c']);
@@ -181,8 +178,8 @@ describe('Kubernetes project source against the fake API server', () => {
     const lists = fake.requests.count({ verb: 'list', resource: 'pods' });
     await waitFor(
       () => fake.requests.count({ verb: 'list', resource: 'pods' }) >= lists + 2,
-      3000,
       'resyncs',
+      3000,
     );
     expect(await names()).toEqual(['a']);
     expect(events).toEqual([]);
@@ -195,7 +192,7 @@ describe('Kubernetes project source against the fake API server', () => {
 
     fake.faults.http500 = true;
     fake.faults.dropWatches();
-    await waitFor(() => guard.state === 'OPEN', 5000, 'circuit open');
+    await waitFor(() => guard.state === 'OPEN', 'circuit open', 5000);
     const view = await catalog.list();
     expect(view).toMatchObject({ stale: true, projects: [expect.objectContaining({ name: 'a' })] });
     expect(catalog.status()).toMatchObject({
@@ -215,14 +212,14 @@ describe('Kubernetes project source against the fake API server', () => {
 
     fake.createPod({ name: 'b', labels: LABELS });
     fake.faults.http500 = false;
-    await waitFor(() => guard.state === 'CLOSED' && !catalog.status().stale, 8000, 'recovered');
-    await waitFor(() => events.some((e) => e.project.name === 'b'), 3000, 'missed pod');
+    await waitFor(() => guard.state === 'CLOSED' && !catalog.status().stale, 'recovered', 8000);
+    await waitFor(() => events.some((e) => e.project.name === 'b'), 'missed pod', 3000);
     expect(await names()).toEqual(['a', 'b']);
     expect((await catalog.refresh()).map((p) => p.name)).toEqual(['a', 'b']);
     // The watch is live again, not just the list: a deletion shows within a second, with the
     // periodic relist ten minutes away.
     fake.deletePod('a');
-    await waitFor(() => events.some((e) => e.type === 'REMOVED' && e.project.name === 'a'), 1000, 'REMOVED');
+    await waitFor(() => events.some((e) => e.type === 'REMOVED' && e.project.name === 'a'), 'REMOVED', 1000);
   });
 
   it('keeps its watches live through API failures that do not touch them', async () => {
@@ -236,7 +233,7 @@ describe('Kubernetes project source against the fake API server', () => {
     fake.faults.http500 = false;
     // No request is needed to find out: the event comes over the watch.
     fake.deletePod('a');
-    await waitFor(() => events.some((e) => e.type === 'REMOVED' && e.project.name === 'a'), 1000, 'REMOVED');
+    await waitFor(() => events.some((e) => e.type === 'REMOVED' && e.project.name === 'a'), 'REMOVED', 1000);
     expect(await names()).toEqual([]);
   });
 
@@ -245,7 +242,7 @@ describe('Kubernetes project source against the fake API server', () => {
     await start({ timeoutMs: 200 });
     fake.faults.hang = true;
     fake.faults.dropWatches();
-    await waitFor(() => guard.state === 'OPEN', 8000, 'circuit open after timeouts');
+    await waitFor(() => guard.state === 'OPEN', 'circuit open after timeouts', 8000);
     expect(catalog.status()).toMatchObject({
       stale: true,
       lastError: expect.stringMatching(/within 200 ms/),
@@ -253,14 +250,14 @@ describe('Kubernetes project source against the fake API server', () => {
     expect(await names()).toEqual(['a']);
     fake.faults.hang = false;
     fake.createPod({ name: 'b', labels: LABELS });
-    await waitFor(() => !catalog.status().stale, 8000, 'recovered');
+    await waitFor(() => !catalog.status().stale, 'recovered', 8000);
     expect(catalog.status()).toMatchObject({ circuitState: 'CLOSED', lastError: null });
-    await waitFor(() => events.some((e) => e.project.name === 'b'), 3000, 'missed pod');
+    await waitFor(() => events.some((e) => e.project.name === 'b'), 'missed pod', 3000);
     expect(await names()).toEqual(['a', 'b']);
     // Requests released late by the server are dropped, not applied: one watch per resource.
-    await waitFor(() => fake.openWatches === 2, 3000, 'two watches');
+    await waitFor(() => fake.openWatches === 2, 'two watches', 3000);
     fake.deletePod('a');
-    await waitFor(() => events.some((e) => e.type === 'REMOVED' && e.project.name === 'a'), 1000, 'REMOVED');
+    await waitFor(() => events.some((e) => e.type === 'REMOVED' && e.project.name === 'a'), 'REMOVED', 1000);
   });
 
   it('says plainly when the API refuses (RBAC), without opening the circuit', async () => {
@@ -284,10 +281,10 @@ describe('Kubernetes project source against the fake API server', () => {
     );
     expect(catalog.status().lastError).toMatch(/HTTP 403: .*cannot list resource/);
     expect(source.health().lastError).toMatch(/^HTTP 403: .*cannot list resource/);
-    await waitFor(() => fake.requests.count({ verb: 'list' }) >= 6, 5000, 'retries');
+    await waitFor(() => fake.requests.count({ verb: 'list' }) >= 6, 'retries', 5000);
     expect(guard.state).toBe('CLOSED');
     fake.faults.status403 = false;
-    await waitFor(() => source.health().synced, 5000, 'synced');
+    await waitFor(() => source.health().synced, 'synced', 5000);
     expect(await names()).toEqual([]);
   });
 
@@ -309,7 +306,7 @@ describe('Kubernetes project source against the fake API server', () => {
     expect(error).toBeInstanceOf(RuntimeUnavailableError);
     fake.createPod({ name: 'late', labels: LABELS });
     fake.faults.http500 = false;
-    await waitFor(() => source.health().synced, 8000, 'synced');
+    await waitFor(() => source.health().synced, 'synced', 8000);
     expect(await names()).toEqual(['late']);
   });
 });

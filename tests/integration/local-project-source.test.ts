@@ -13,14 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LocalProjectSource } from '../../src/adapters/local/local-project-source.js';
 import type { ProjectConfigProblem, ProjectEvent } from '../../src/domain/project.js';
 import { ProjectCatalog } from '../../src/engine/project-catalog.js';
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition') {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { waitFor } from '../support/wait.js';
 
 describe('local project source: each sub-folder is a project', () => {
   let root: string;
@@ -88,10 +81,10 @@ describe('local project source: each sub-folder is a project', () => {
 
     mkdirSync(join(dir, 'two'));
     symlinkSync(join(dir, 'one'), join(dir, 'linked'));
-    await waitFor(async () => (await names()).length === 3, 5000, 'new folders');
+    await waitFor(async () => (await names()).length === 3, 'new folders', 5000);
     expect(await names()).toEqual(['linked', 'one', 'two']);
     rmSync(join(dir, 'two'), { recursive: true });
-    await waitFor(async () => !(await names()).includes('two'), 5000, 'removed folder');
+    await waitFor(async () => !(await names()).includes('two'), 'removed folder', 5000);
     expect(events.map((e) => `${e.type} ${e.project.name}`)).toEqual([
       'DISCOVERED linked',
       'DISCOVERED two',
@@ -107,7 +100,7 @@ describe('local project source: each sub-folder is a project', () => {
     await start({ rescanMs: 150, projectsFile: elsewhere });
     mkdirSync(join(root, 'later'));
     writeFileSync(elsewhere, 'api:\n  allowed_commands: [SHELL]\n');
-    await waitFor(async () => (await catalog.get('api'))?.allowedCommandTypes.length === 1, 5000, 'rescan');
+    await waitFor(async () => (await catalog.get('api'))?.allowedCommandTypes.length === 1, 'rescan', 5000);
     expect(events).toEqual([expect.objectContaining({ type: 'CHANGED' })]);
   });
 
@@ -159,8 +152,8 @@ describe('local project source: each sub-folder is a project', () => {
     writeFileSync(join(dir, 'rdev-projects.yaml'), 'api: [oops\n');
     await waitFor(
       async () => (await catalog.get('docs'))?.allowedCommandTypes.length === 0,
-      5000,
       'fail closed',
+      5000,
     );
     expect(catalog.status().problems).toEqual(
       expect.arrayContaining([
@@ -168,14 +161,14 @@ describe('local project source: each sub-folder is a project', () => {
       ]),
     );
     writeFileSync(join(dir, 'rdev-projects.yaml'), '');
-    await waitFor(async () => (await catalog.get('docs'))?.allowedCommandTypes.length === 3, 5000, 'fixed');
+    await waitFor(async () => (await catalog.get('docs'))?.allowedCommandTypes.length === 3, 'fixed', 5000);
   });
 
   it('marks the list stale when the workspaces folder disappears, and recovers', async () => {
     await start({ rescanMs: 100 });
     expect(await names()).toEqual(['demo']);
     rmSync(dir, { recursive: true });
-    await waitFor(() => catalog.status().stale, 5000, 'stale');
+    await waitFor(() => catalog.status().stale, 'stale', 5000);
     expect(catalog.status().lastError).toMatch(/cannot be read/);
     expect(await catalog.list()).toMatchObject({
       stale: true,
@@ -184,8 +177,8 @@ describe('local project source: each sub-folder is a project', () => {
     mkdirSync(join(dir, 'back'), { recursive: true });
     await waitFor(
       async () => (await names()).join() === 'back' && !catalog.status().stale,
-      5000,
       'recovered',
+      5000,
     );
   });
 });

@@ -3,8 +3,8 @@ import { type Client, createClient as createWsClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type CommandTestApp, plainId, startCommandApp } from '../support/command-test-app.js';
-import { until } from '../support/fault-checks.js';
 import { DATABASE_KINDS } from '../support/test-databases.js';
+import { until } from '../support/wait.js';
 
 /**
  * A key narrowed while its streams are open. Every transport registers its streams in one

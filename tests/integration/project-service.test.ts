@@ -9,6 +9,7 @@ import type { ProjectEvent } from '../../src/domain/project.js';
 import type { Scope } from '../../src/domain/scopes.js';
 import { ProjectCatalog } from '../../src/engine/project-catalog.js';
 import { ProjectService } from '../../src/services/project-service.js';
+import { waitFor } from '../support/wait.js';
 
 function key(scopes: Scope[], projectNames: string[] | null = null): KeyPrincipal {
   return {
@@ -33,14 +34,6 @@ async function code(promise: Promise<unknown> | (() => unknown)): Promise<string
     throw error;
   }
   return 'OK';
-}
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('ProjectService: scopes, project grants, pages and filters', () => {

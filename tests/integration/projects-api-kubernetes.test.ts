@@ -5,20 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeKubeApiServer, startFakeKubeApiServer } from '../support/fake-kube-apiserver.js';
 import { openWsOperations, subscribeProjects } from '../support/project-subscription.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
+import { waitFor } from '../support/wait.js';
 
 const NS = 'rdev-test';
 const P = 'rdev.orchard9.ai';
 const LABELS = { [`${P}/project`]: 'true' };
 const LIST = `{ projects { stale totalCount edges { node { name status podName namespace workspacePath labels allowedCommandTypes description } } } }`;
 const STATUS = '{ runtimeStatus { runtime stale circuitState lastError configProblems { entry message } } }';
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition') {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 describe('projects over GraphQL, Kubernetes runtime against the fake API server', () => {
   let fake: FakeKubeApiServer;
@@ -80,22 +73,22 @@ describe('projects over GraphQL, Kubernetes runtime against the fake API server'
 
     const sink = await subscribeProjects(t.url, t.adminKey);
     try {
-      await waitFor(async () => (await openWsOperations(t.app)) === 1, 5000, 'subscription live');
+      await waitFor(async () => (await openWsOperations(t.app)) === 1, 'subscription live', 5000);
       fake.createPod({ name: 'web-0', labels: { ...LABELS, [`${P}/name`]: 'web' } });
-      await waitFor(() => sink.events.length === 1, 1000, 'DISCOVERED within 1 s');
+      await waitFor(() => sink.events.length === 1, 'DISCOVERED within 1 s', 1000);
       expect(sink.events[0]).toMatchObject({ type: 'DISCOVERED', name: 'web' });
       expect(await names()).toEqual(['api', 'web']);
 
       fake.upsertConfigMap('rdev-projects', { web: 'allowed_commands: [GIT]\ndescription: The web' });
-      await waitFor(() => sink.events.length === 2, 1000, 'CHANGED within 1 s');
+      await waitFor(() => sink.events.length === 2, 'CHANGED within 1 s', 1000);
       expect(sink.events[1]).toEqual({ type: 'CHANGED', name: 'web', allowed: ['GIT'] });
 
       fake.deletePod('web-0');
-      await waitFor(() => sink.events.length === 3, 1000, 'CHANGED within 1 s after the pod went');
+      await waitFor(() => sink.events.length === 3, 'CHANGED within 1 s after the pod went', 1000);
       // The ConfigMap still names the project, so it stays, without a pod.
       expect(sink.events[2]).toMatchObject({ type: 'CHANGED', name: 'web' });
       fake.deleteConfigMap('rdev-projects');
-      await waitFor(() => sink.events.length === 4, 1000, 'REMOVED within 1 s');
+      await waitFor(() => sink.events.length === 4, 'REMOVED within 1 s', 1000);
       expect(sink.events[3]).toMatchObject({ type: 'REMOVED', name: 'web' });
       expect(await names()).toEqual(['api']);
     } finally {
@@ -141,8 +134,8 @@ describe('projects over GraphQL, Kubernetes runtime against the fake API server'
     fake.faults.dropWatches();
     await waitFor(
       async () => (await t.graphql(STATUS, {}, t.auth())).body.data.runtimeStatus.circuitState === 'OPEN',
-      8000,
       'circuit open',
+      8000,
     );
     const list = (await t.graphql(LIST, {}, t.auth())).body.data.projects;
     expect(list).toMatchObject({ stale: true, totalCount: 1, edges: [{ node: { name: 'api' } }] });
@@ -165,8 +158,8 @@ describe('projects over GraphQL, Kubernetes runtime against the fake API server'
         const s = (await t.graphql(STATUS, {}, t.auth())).body.data.runtimeStatus;
         return s.circuitState === 'CLOSED' && !s.stale;
       },
-      10_000,
       'recovered',
+      10_000,
     );
     expect((await t.graphql(LIST, {}, t.auth())).body.data.projects.stale).toBe(false);
     const again = await t.graphql('mutation { refreshProjects { name } }', {}, t.auth());

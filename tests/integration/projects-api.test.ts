@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openWsOperations, subscribeProjects } from '../support/project-subscription.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
+import { waitFor } from '../support/wait.js';
 
 const PROJECT_FIELDS =
   'id name status workspacePath podName namespace labels allowedCommandTypes maxConcurrentCommands warnings';
@@ -11,14 +12,6 @@ const LIST = `query($first: Int, $after: String, $filter: ProjectFilter) {
   projects(first: $first, after: $after, filter: $filter) {
     totalCount stale pageInfo { hasNextPage endCursor } edges { cursor node { ${PROJECT_FIELDS} } }
   } }`;
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition') {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('projects over GraphQL, local runtime', () => {
   let t: TestApp;
@@ -136,27 +129,27 @@ describe('projects over GraphQL, local runtime', () => {
     try {
       await waitFor(
         async () => (await openWsOperations(t.app)) >= 2 && refused.errors.length > 0,
-        5000,
         'live',
+        5000,
       );
       expect(refused.errors).toEqual([
         expect.objectContaining({ extensions: expect.objectContaining({ code: 'FORBIDDEN' }) }),
       ]);
       mkdirSync(join(dir, 'delta'));
       mkdirSync(join(dir, 'epsilon'));
-      await waitFor(() => admin.events.length === 2, 5000, 'two DISCOVERED');
+      await waitFor(() => admin.events.length === 2, 'two DISCOVERED', 5000);
       const names = async (key?: string) =>
         (await t.graphql(LIST, {}, t.auth(key))).body.data.projects.edges.map((e: any) => e.node.name);
       expect(await names()).toEqual(['alpha', 'beta', 'delta', 'epsilon', 'gamma']);
       rmSync(join(dir, 'delta'), { recursive: true });
-      await waitFor(() => admin.events.length === 3, 5000, 'REMOVED');
+      await waitFor(() => admin.events.length === 3, 'REMOVED', 5000);
       expect(await names()).toEqual(['alpha', 'beta', 'epsilon', 'gamma']);
       expect(admin.events.map((e) => `${e.type} ${e.name}`).sort()).toEqual([
         'DISCOVERED delta',
         'DISCOVERED epsilon',
         'REMOVED delta',
       ]);
-      await waitFor(() => mine.events.length === 2, 2000, 'limited key events');
+      await waitFor(() => mine.events.length === 2, 'limited key events', 2000);
       expect(mine.events.map((e) => `${e.type} ${e.name}`)).toEqual(['DISCOVERED delta', 'REMOVED delta']);
       expect(refused.events).toEqual([]);
     } finally {

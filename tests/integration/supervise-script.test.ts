@@ -6,7 +6,6 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -33,6 +32,8 @@ import {
   writeArgv,
   writeFilesArgv,
 } from '../../src/adapters/supervisor/supervise-script.js';
+import { liveGroupMembers } from '../support/processes.js';
+import { waitFor } from '../support/wait.js';
 
 const SOURCE_SCRIPT = fileURLToPath(new URL('../../src/adapters/supervisor/supervise.sh', import.meta.url));
 
@@ -202,37 +203,12 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-async function waitFor(predicate: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 function stream(events: readonly FollowEvent[], kind: 'stdout' | 'stderr'): Buffer {
   return Buffer.concat(events.flatMap((event) => (event.kind === kind ? [event.data] : [])));
 }
 
 function last(events: readonly FollowEvent[]): FollowEvent | undefined {
   return events[events.length - 1];
-}
-
-/** Non-zombie processes in process group `pgid`, read from /proc. */
-function liveGroupMembers(pgid: number): number[] {
-  const members: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
-    } catch {
-      continue;
-    }
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') members.push(Number(entry));
-  }
-  return members;
 }
 
 function pgidOf(runDir: string): number {

@@ -8,21 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CommandTestApp, plainId, startCommandApp } from '../support/command-test-app.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 import { DATABASE_KINDS } from '../support/test-databases.js';
+import { eventually } from '../support/wait.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 
 const RUN_SHELL = `mutation RunTraced($input: RunShellInput!) {
   runShell(input: $input) { __typename ... on RunCommandPayload { command { id status } } ... on Error { code message } } }`;
-
-/** Polls until `check` returns a value (not undefined), up to `timeoutMs`. */
-async function eventually<T>(check: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe.each(DATABASE_KINDS)('tracing on %s', (kind) => {
   const exporter = new InMemorySpanExporter();

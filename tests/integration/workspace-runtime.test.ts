@@ -13,13 +13,10 @@ import type { OutputOffsets } from '../../src/domain/command-run.js';
 import { ValidationError } from '../../src/domain/errors.js';
 import { type OutputChunk, OutputChunker } from '../../src/domain/output-chunker.js';
 import type { FollowEvent } from '../../src/ports/workspace-runtime.js';
-import {
-  liveGroupMembers,
-  RUNTIME_KINDS,
-  type RuntimeHarness,
-  startRuntimeHarness,
-  waitFor,
-} from '../support/runtime-harness.js';
+import { liveGroupMembers } from '../support/processes.js';
+import { testRandom } from '../support/random.js';
+import { RUNTIME_KINDS, type RuntimeHarness, startRuntimeHarness } from '../support/runtime-harness.js';
+import { waitFor } from '../support/wait.js';
 
 let nextId = 0;
 const newId = () => `cmd-${process.pid}-${++nextId}`;
@@ -136,7 +133,7 @@ describe.each(RUNTIME_KINDS)('SupervisorRuntime (%s)', (kind) => {
       'if [ $((i % 500)) -eq 0 ]; then sleep 0.02; echo "progress $i" >&2; fi; i=$((i + 1)); done';
     const small = h.runtime({ maxFrameBytes: 4096 });
     await small.start(h.target, { commandId: id, argv: ['sh', '-c', script] });
-    const seed = Math.floor(Math.random() * 1000);
+    const seed = testRandom('follow drop points').int(0, 999);
     const dropAfterEvents = [1 + (seed % 7), 2 + (seed % 11), 3 + (seed % 5)];
     const result = await followToEnd(small, h, id, { dropAfterEvents });
     const expected = Array.from({ length: 10_000 }, (_, i) => `line ${i + 1} é€😀\n`).join('');

@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CommandTestApp, plainId, startCommandApp } from '../support/command-test-app.js';
+import { testRandom } from '../support/random.js';
 
 interface SseFrame {
   id?: string;
@@ -57,7 +58,10 @@ async function readFrames(
   return frames;
 }
 
-const rand = (n: number) => Math.floor(Math.random() * n);
+// How many frames each client reads before dropping is drawn at random; the seed is printed so a
+// failure can be replayed.
+const draws = testRandom('SSE reconnect budgets');
+const rand = (n: number) => draws.int(0, n - 1);
 
 describe('SSE clients reconnecting in a loop', () => {
   let t: CommandTestApp;

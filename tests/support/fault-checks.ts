@@ -6,6 +6,7 @@
 import { createClient } from 'graphql-ws';
 import pg from 'pg';
 import WebSocket from 'ws';
+import { sleep } from './wait.js';
 import type { WebhookReceiver } from './webhook-receiver.js';
 
 /** A pg pool or a PGlite instance: what the checks need to read the database. */
@@ -26,37 +27,8 @@ export function queryable(database: {
   return { query: (text, params) => pool.query(text, params as unknown[]), close: () => pool.end() };
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * Polls `check` until it holds. A check returns true when it holds, or a list of what is still
- * wrong (empty when it holds). On timeout the error names `what` and shows what was still wrong
- * at the last look: the problems listed, the error thrown, or what `explain` tells.
- */
-export async function until(
-  check: () => Promise<boolean | string[]> | boolean | string[],
-  timeoutMs: number,
-  what: string,
-  explain: () => Promise<string> = async () => '',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    let last: string;
-    try {
-      const outcome = await check();
-      if (outcome === true || (Array.isArray(outcome) && outcome.length === 0)) return;
-      last = Array.isArray(outcome)
-        ? `: still wrong:\n  ${outcome.slice(0, 20).join('\n  ')}${outcome.length > 20 ? `\n  … and ${outcome.length - 20} more` : ''}`
-        : ': the condition did not hold';
-    } catch (error) {
-      last = `: the check failed: ${error instanceof Error ? error.message : String(error)}`;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last}${await explain()}`);
-    }
-    await sleep(200);
-  }
-}
+// The polling core lives with the other waiting helpers; fault tests import it from here too.
+export { sleep, until } from './wait.js';
 
 /** Problems with the replicas' readiness: each that does not answer `/ready` with `status`. */
 export async function readinessProblems(urls: string[], status: number): Promise<string[]> {

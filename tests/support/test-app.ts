@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { afterAll } from 'vitest';
 import type { DatabaseKind } from '../../src/adapters/postgres/database.js';
 import { type App, type AppOverrides, createApp } from '../../src/app.js';
 import { type Config, loadConfig } from '../../src/config.js';
@@ -119,4 +120,38 @@ export async function startTestApp(
     },
   };
   return t;
+}
+
+/**
+ * Apps shared by the tests of a `describe` that neither count nor list what other tests create:
+ * one per distinct settings, started on first use and closed after the last test. Starting an app
+ * on a new database is most of what such a test costs.
+ */
+export function useSharedTestApps(kind: DatabaseKind): {
+  get(env?: Record<string, string>): Promise<TestApp>;
+  /** Whether `t` is one of the shared apps (which the test must not close). */
+  has(t: TestApp | undefined): boolean;
+} {
+  const apps = new Map<string, Promise<TestApp>>();
+  const started = new Set<TestApp>();
+  afterAll(async () => {
+    for (const app of apps.values()) await (await app).close();
+    apps.clear();
+    started.clear();
+  });
+  return {
+    get(env = {}) {
+      const key = JSON.stringify(Object.entries(env).sort());
+      let app = apps.get(key);
+      if (!app) {
+        app = startTestApp(kind, env).then((t) => {
+          started.add(t);
+          return t;
+        });
+        apps.set(key, app);
+      }
+      return app;
+    },
+    has: (t) => t !== undefined && started.has(t),
+  };
 }
