@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeOpening } from '../../src/adapters/postgres/database.js';
 import { announceIfSlow } from '../../src/observability/slow-step.js';
+import { sleep } from '../support/wait.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const dir = mkdtempSync(join(tmpdir(), 'rdev-slow-step-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
