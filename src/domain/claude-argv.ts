@@ -1,4 +1,5 @@
 import { ValidationError, type ValidationIssue } from './errors.js';
+import { UUID_PATTERN as UUID } from './uuid.js';
 
 /**
  * The argv of a headless Claude Code run. The prompt never appears here: it goes to the CLI on
@@ -20,7 +21,6 @@ export const MAX_CLAUDE_TURNS = 1000;
 export const MAX_ALLOWED_TOOLS = 100;
 export const MAX_PROMPT_BYTES = 1024 * 1024;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MODEL = /^[A-Za-z0-9][A-Za-z0-9._:[\]-]{0,127}$/;
 // Tool names with an optional rule in parentheses (`Bash(npm run test:*)`). No commas anywhere:
 // the list is passed joined by commas. No whitespace outside the rule, which the CLI splits on.

@@ -3,6 +3,7 @@ import type { ApiKey, ApiKeyCredential } from '../../domain/api-key.js';
 import { NotFoundError } from '../../domain/errors.js';
 import type { Page, PageRequest } from '../../domain/page.js';
 import type { Scope } from '../../domain/scopes.js';
+import { isUuid } from '../../domain/uuid.js';
 import type { ApiKeyPatch, ApiKeyStore, NewApiKey } from '../../ports/api-key-store.js';
 import { newestFirstPage } from './keyset-page.js';
 import type { ApiKeysTable, Database } from './schema.js';
@@ -135,10 +136,6 @@ export class PostgresApiKeyStore implements ApiKeyStore {
       .where('id', '=', id)
       .execute();
   }
-}
-
-function isUuid(id: string): boolean {
-  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
 }
 
 function toApiKey(row: Selectable<ApiKeysTable>): ApiKey {

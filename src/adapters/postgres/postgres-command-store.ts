@@ -2,6 +2,7 @@ import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { ClaudeSession, Command, CommandEnd, OutputEvent, OutputStream } from '../../domain/command.js';
 import { IdempotencyKeyTakenError } from '../../domain/errors.js';
 import type { Page, PageRequest } from '../../domain/page.js';
+import { isUuid } from '../../domain/uuid.js';
 import { traceparentOf } from '../../observability/trace-context.js';
 import type {
   ClaimedCommand,
@@ -15,7 +16,6 @@ import { type CommandRow, newCommandRow, toClaimed, toCommand } from './command-
 import { uniqueViolationOf } from './database-errors.js';
 import { newestFirstPage } from './keyset-page.js';
 import type { CommandOutputTable, Database } from './schema.js';
-import { isUuid } from './uuid.js';
 
 /** The queue's order: priority plus one point per `aging` seconds waited, then age. */
 const effectivePriority = (agingSeconds: number) =>

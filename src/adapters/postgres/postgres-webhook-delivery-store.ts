@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Page, PageRequest } from '../../domain/page.js';
+import { isUuid } from '../../domain/uuid.js';
 import type { WebhookAttempt, WebhookDelivery } from '../../domain/webhook.js';
 import type {
   ClaimedWebhookDelivery,
@@ -10,7 +11,6 @@ import type {
 } from '../../ports/webhook-delivery-store.js';
 import { highestIdFirstPage, newestFirstPage } from './keyset-page.js';
 import type { Database } from './schema.js';
-import { isUuid } from './uuid.js';
 import { type DeliveryRow, storableText, toAttempt, toDelivery } from './webhook-rows.js';
 
 // `SET LOCAL synchronous_commit = off` as part of a statement, for the claims and attempt

@@ -1,10 +1,10 @@
 import { type Kysely, sql } from 'kysely';
 import type { Page, PageRequest } from '../../domain/page.js';
+import { isUuid } from '../../domain/uuid.js';
 import type { NewWebhook, Webhook, WebhookPatch } from '../../domain/webhook.js';
 import type { WebhookStore } from '../../ports/webhook-store.js';
 import { newestFirstPage } from './keyset-page.js';
 import type { Database } from './schema.js';
-import { isUuid } from './uuid.js';
 import { toWebhook } from './webhook-rows.js';
 
 export class PostgresWebhookStore implements WebhookStore {
