@@ -171,7 +171,7 @@ function follow(variant: Variant, script: string, runDir: string, out = 0, err =
   const following: Following = {
     child,
     events,
-    closed: withTimeout(closed, 8000, 'follow to finish').then((all) => {
+    closed: withTimeout(closed, 30_000, 'follow to finish').then((all) => {
       expect(Buffer.concat(stderr).toString()).toBe('');
       return all;
     }),
@@ -303,12 +303,19 @@ describe.each(variants)('supervise.sh on $name', (variant) => {
 
   it('follows interleaved stdout and stderr live', async () => {
     const runDir = newRunDir();
+    // The rest of the output waits until the follower has shown the first of it: what is proved is
+    // that output is followed as it is written, whatever the machine's load.
+    const go = join(tmpdir(), `rdev-go-${randomBytes(6).toString('hex')}`);
     await start(runDir, [
       'sh',
       '-c',
-      'for i in 1 2 3 4 5; do printf "o$i "; printf "e$i " >&2; sleep 0.05; done',
+      `printf "o1 "; printf "e1 " >&2; while [ ! -e '${go}' ]; do sleep 0.05; done
+       for i in 2 3 4 5; do printf "o$i "; printf "e$i " >&2; sleep 0.05; done`,
     ]);
-    const events = await follow(variant, script, runDir).closed;
+    const following = follow(variant, script, runDir);
+    await following.until((events) => stream(events, 'stdout').toString() === 'o1 ', 20_000);
+    writeFileSync(go, '');
+    const events = await following.closed;
     expect(stream(events, 'stdout').toString()).toBe('o1 o2 o3 o4 o5 ');
     expect(stream(events, 'stderr').toString()).toBe('e1 e2 e3 e4 e5 ');
     expect(events.filter((event) => event.kind === 'stdout').length).toBeGreaterThan(1);
@@ -531,10 +538,15 @@ describe.each(variants)('supervise.sh on $name', (variant) => {
   });
 
   it('sends heartbeats while the command is silent', async () => {
-    // The script counts the time it meant to sleep; on a busy machine real time runs ahead of it.
-    const { events } = await runToEnd(['sh', '-c', 'sleep 2.5; printf done'], { heartbeatSeconds: 1 });
-    const kinds = events.map((event) => event.kind);
-    // About one per second of silence; the exact count depends on scheduling.
+    // The command stays silent until the follower has sent a heartbeat, however long that takes
+    // on a busy machine; then it prints and ends.
+    const runDir = newRunDir();
+    const go = join(tmpdir(), `rdev-go-${randomBytes(6).toString('hex')}`);
+    await start(runDir, ['sh', '-c', `while [ ! -e '${go}' ]; do sleep 0.1; done; printf done`]);
+    const following = follow(variant, script, runDir, 0, 0, { heartbeatSeconds: 1 });
+    await following.until((events) => events.some((event) => event.kind === 'heartbeat'), 20_000);
+    writeFileSync(go, '');
+    const kinds = (await following.closed).map((event) => event.kind);
     expect(kinds.slice(-2)).toEqual(['stdout', 'exit']);
     expect(kinds.slice(0, -2)).toContain('heartbeat');
     expect(new Set(kinds.slice(0, -2))).toEqual(new Set(['heartbeat']));
