@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { DEFAULT_PAGE_SIZE } from '../domain/page.js';
 import { estimatedCost } from './estimated-cost.js';
+import { refuseBeforeExecution } from './refuse-before-execution.js';
 
 /**
  * The cost limit on what an operation will really fetch. graphql-armor's limit runs at validation,
@@ -30,14 +31,5 @@ export function useCostLimit(maxCost: number): Plugin {
       ],
     };
   };
-  return {
-    onExecute({ args, setResultAndStopExecution }) {
-      const refused = check(args);
-      if (refused) setResultAndStopExecution(refused);
-    },
-    onSubscribe({ args, setResultAndStopExecution }) {
-      const refused = check(args);
-      if (refused) setResultAndStopExecution(refused);
-    },
-  };
+  return refuseBeforeExecution(check);
 }

@@ -1,6 +1,7 @@
 import { type ASTNode, BREAK, type DocumentNode, GraphQLError, getOperationAST, Kind, visit } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { findNul, NUL_MESSAGE } from '../domain/input-text.js';
+import { refuseBeforeExecution } from './refuse-before-execution.js';
 
 /**
  * Refuses a query or subscription whose variables or literal arguments hold a NUL character,
@@ -31,16 +32,7 @@ export function useInputTextGuard(): Plugin {
       ],
     };
   };
-  return {
-    onExecute({ args, setResultAndStopExecution }) {
-      const refused = check(args);
-      if (refused) setResultAndStopExecution(refused);
-    },
-    onSubscribe({ args, setResultAndStopExecution }) {
-      const refused = check(args);
-      if (refused) setResultAndStopExecution(refused);
-    },
-  };
+  return refuseBeforeExecution(check);
 }
 
 /** Where a literal string (an argument's, or a variable's default) holds a NUL character, or null. */
