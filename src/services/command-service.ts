@@ -102,11 +102,23 @@ const claudeSchema = (limits: CommandLimits) =>
 const shellSchema = (limits: CommandLimits) =>
   z.object({
     ...common(limits),
-    argv: z.array(z.string()).nullish(),
+    argv: z.array(z.string()).nullish().superRefine(oneWordArgv),
     script: z.string().nullish(),
     env: z.record(z.string(), z.string({ message: 'environment values must be strings' })).nullish(),
     cwd: z.string().max(4096).nullish(),
   });
+/**
+ * GraphQL turns `argv: "echo hi"` into `["echo hi"]`, which would then fail as a program named
+ * "echo hi": refuse it up front, for every route, and say what was probably meant.
+ */
+function oneWordArgv(argv: string[] | null | undefined, ctx: z.RefinementCtx): void {
+  const [only] = argv ?? [];
+  if (argv?.length !== 1 || only === undefined || !/\s/.test(only.trim())) return;
+  ctx.addIssue({
+    code: 'custom',
+    message: `is one word containing spaces: use script: ${JSON.stringify(only)} to run it through sh, or split the words: ${JSON.stringify(only.trim().split(/\s+/))}`,
+  });
+}
 const gitSchema = (limits: CommandLimits) => z.object({ ...common(limits), args: z.array(z.string()) });
 
 export type RunClaudeInput = z.input<ReturnType<typeof claudeSchema>>;
