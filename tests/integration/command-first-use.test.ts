@@ -1,8 +1,24 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CommandTestApp, startCommandApp } from '../support/command-test-app.js';
+import {
+  COMMAND_RUNTIMES,
+  type CommandTestApp,
+  collectOutput,
+  startCommandApp,
+} from '../support/command-test-app.js';
 
 const RUN_SHELL = `mutation($input: RunShellInput!) { runShell(input: $input) { __typename
   ... on RunCommandPayload { command { id } } ... on Error { code message } } }`;
+const RUN_GIT = `mutation($input: RunGitInput!) { runGit(input: $input) { __typename
+  ... on RunCommandPayload { command { id } } ... on Error { code message } } }`;
+
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', ...args], {
+    cwd,
+    encoding: 'utf8',
+  });
 
 /** What a new user tries in the first hour, on the local runtime. */
 describe('first use of a local project', () => {
@@ -29,7 +45,11 @@ describe('first use of a local project', () => {
       body: JSON.stringify({ argv: ['echo hi'] }),
     });
     const body = await res.json();
-    expect([res.status, body.error.code, body.error.issues[0].path]).toEqual([422, 'VALIDATION_FAILED', 'argv']);
+    expect([res.status, body.error.code, body.error.issues[0].path]).toEqual([
+      422,
+      'VALIDATION_FAILED',
+      'argv',
+    ]);
 
     // One word is still a program, and several words are still literal arguments.
     const fine = await t.gql(RUN_SHELL, { input: { projectName: 'demo', argv: ['true'] } });
@@ -38,3 +58,83 @@ describe('first use of a local project', () => {
     expect(spaced.runShell.__typename).toBe('RunCommandPayload');
   });
 });
+
+describe('git in a local project inside another checkout', () => {
+  let t: CommandTestApp;
+
+  beforeAll(async () => {
+    t = await startCommandApp('local');
+    // The workspaces folder sits inside a checkout, as `./workspaces` does in rdev's own.
+    const outer = dirname(t.workspace);
+    git(outer, 'init', '-q');
+    writeFileSync(join(outer, 'outer-file'), 'x');
+    git(outer, 'add', 'outer-file');
+    git(outer, 'commit', '-q', '-m', 'the outer checkout');
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const output = async (id: string) => (await collectOutput(t.wsClient(), id)).map((e) => e.data).join('');
+
+  it('never reaches the checkout around the workspaces folder, from the project or a subfolder', async () => {
+    mkdirSync(join(t.workspace, 'sub'));
+    for (const cwd of [null, 'sub']) {
+      const probe = await t.runShell({ script: 'git rev-parse --show-toplevel', cwd });
+      expect(await t.waitForEnd(probe.id), String(cwd)).toMatchObject({ status: 'FAILED', exitCode: 128 });
+      expect(await output(probe.id)).toContain('not a git repository');
+    }
+    const log = await t.runShell({ script: 'git log --oneline' });
+    await t.waitForEnd(log.id);
+    expect(await output(log.id)).not.toContain('the outer checkout');
+  });
+});
+
+describe.each(COMMAND_RUNTIMES)(
+  'a project that is not a git repository yet, on the %s runtime',
+  (runtime) => {
+    let t: CommandTestApp;
+
+    beforeAll(async () => {
+      t = await startCommandApp(runtime);
+    });
+    afterAll(async () => {
+      await t?.close();
+    });
+
+    const stdoutOf = async (id: string) =>
+      (await collectOutput(t.wsClient(), id))
+        .filter((e) => e.stream === 'STDOUT')
+        .map((e) => e.data)
+        .join('');
+
+    it('refuses runGit with PRECONDITION_FAILED and how to make the folder a repository', async () => {
+      const { runGit } = await t.gql(RUN_GIT, { input: { projectName: 'demo', args: ['status'] } });
+      expect(runGit).toMatchObject({ __typename: 'PreconditionFailedError', code: 'PRECONDITION_FAILED' });
+      expect(runGit.message).toContain('The folder of project "demo" is not a git repository');
+      expect(runGit.message).toContain('git init');
+    });
+
+    it('keeps .rdev out of git add ., for a repository made before or after the first command', async () => {
+      git(t.workspace, 'init', '-q');
+      const first = await t.runShell({ script: 'echo hello > file.txt' });
+      expect(await t.waitForEnd(first.id)).toMatchObject({ status: 'SUCCEEDED' });
+      expect(readFileSync(join(t.workspace, '.git/info/exclude'), 'utf8')).toMatch(/^\/\.rdev\/$/m);
+
+      const status = (
+        await t.gql(RUN_GIT, { input: { projectName: 'demo', args: ['status', '--porcelain', '-uall'] } })
+      ).runGit.command;
+      expect(await t.waitForEnd(status.id)).toMatchObject({ status: 'SUCCEEDED' });
+      const listed = await stdoutOf(status.id);
+      expect(listed).toBe('?? file.txt\n');
+
+      // A repository created after rdev's first write: `.rdev/.gitignore` covers it.
+      execFileSync('rm', ['-rf', join(t.workspace, '.git')]);
+      const again = await t.runShell({ script: 'git init -q && git add . && git status --porcelain' });
+      expect(await t.waitForEnd(again.id)).toMatchObject({ status: 'SUCCEEDED' });
+      const staged = await stdoutOf(again.id);
+      expect(staged).toBe('A  file.txt\n');
+      expect(existsSync(join(t.workspace, '.rdev/.gitignore'))).toBe(true);
+    });
+  },
+);

@@ -118,6 +118,17 @@ export class SupervisorRuntime implements WorkspaceRuntime {
     });
   }
 
+  async isGitRepository(target: WorkspaceTarget): Promise<boolean> {
+    const root = resolveRunCwd(target.workspacePath, null);
+    const argv = ['sh', '-c', 'test -e "$1/.git"', 'rdev-git-check', root];
+    const result = await this.execute(target, argv, undefined, this.operationTimeoutMs);
+    if (result.exitCode === 0 || result.exitCode === 1) return result.exitCode === 0;
+    throw new RuntimeUnavailableError(
+      `Cannot look for a git repository in project "${target.projectName}": ${excerpt(result.stderr)}`,
+      { project: target.projectName },
+    );
+  }
+
   async status(target: WorkspaceTarget, commandId: string): Promise<RunState> {
     const runDir = this.runDir(target, commandId);
     return this.state(

@@ -13,6 +13,7 @@ import {
   DomainError,
   ForbiddenError,
   NotFoundError,
+  PreconditionFailedError,
   RuntimeUnavailableError,
   ValidationError,
 } from '../../domain/errors.js';
@@ -325,6 +326,7 @@ const runErrors = [
   ForbiddenError,
   CommandNotAllowedError,
   ConflictError,
+  PreconditionFailedError,
   RuntimeUnavailableError,
 ];
 
