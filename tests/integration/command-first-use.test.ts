@@ -59,6 +59,27 @@ describe('first use of a local project', () => {
   });
 });
 
+describe('the last line of a failed command', () => {
+  let t: CommandTestApp;
+
+  beforeAll(async () => {
+    t = await startCommandApp('local');
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('says the exit code once, with what it means', async () => {
+    const missing = await t.runShell({ argv: ['no-such-program-here'] });
+    expect(await t.waitForEnd(missing.id)).toMatchObject({ status: 'FAILED', exitCode: 127 });
+    const events = await collectOutput(t.wsClient(), missing.id);
+    expect(events.at(-1)).toMatchObject({
+      stream: 'SYSTEM',
+      data: 'command failed (exit code 127): command not found\n',
+    });
+  });
+});
+
 describe('git in a local project inside another checkout', () => {
   let t: CommandTestApp;
 
