@@ -59,6 +59,36 @@ describe('first use of a local project', () => {
   });
 });
 
+describe('client mistakes in the log', () => {
+  let t: CommandTestApp;
+
+  beforeAll(async () => {
+    t = await startCommandApp('local');
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('logs an unknown id and a refused CSRF check once each, at info, with what happened', async () => {
+    const from = t.logs.length;
+    // The GraphQL URL opened in a browser's address bar, then a mistyped command id.
+    const csrf = await fetch(`${t.url}/graphql?query=${encodeURIComponent('{ __typename }')}`);
+    expect(csrf.status).toBe(403);
+    const { body } = await t.graphql('query { command(id: "Q29tbWFuZDp4") { id } }', {}, t.auth());
+    expect(body.errors[0].extensions.code).toBe('NOT_FOUND');
+
+    const lines = t.logs.slice(from).map((line) => JSON.parse(line));
+    expect(lines.filter((l) => l.level >= 50)).toEqual([]);
+    const refused = lines.filter((l) => l.msg.startsWith('GraphQL request refused'));
+    expect(refused.map((l) => [l.level, l.code])).toEqual([
+      [30, 'FORBIDDEN'],
+      [30, 'NOT_FOUND'],
+    ]);
+    expect(refused[0].msg).toContain('CSRF');
+    expect(refused[1].msg).toContain('Command "Q29tbWFuZDp4" was not found');
+  });
+});
+
 describe('the last line of a failed command', () => {
   let t: CommandTestApp;
 
