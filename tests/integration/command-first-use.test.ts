@@ -59,6 +59,39 @@ describe('first use of a local project', () => {
   });
 });
 
+describe('validation messages', () => {
+  let t: CommandTestApp;
+
+  beforeAll(async () => {
+    t = await startCommandApp('local');
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('say what a value must be in one voice, not in the library wording', async () => {
+    const input = { projectName: 'demo', argv: ['true'], priority: 101 };
+    const { runShell } = await t.gql(RUN_SHELL, { input });
+    expect(runShell).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: expect.stringContaining('priority: must be at most 100'),
+    });
+    expect(runShell.message).not.toContain('Too big');
+
+    const res = await fetch(`${t.url}/api/v1/projects/demo/shell`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${t.adminKey}` },
+      body: JSON.stringify({ argv: ['true'], priority: 1.5, idempotencyKey: '' }),
+    });
+    const issues = (await res.json()).error.issues.map(
+      (i: { path: string; message: string }) => `${i.path}: ${i.message}`,
+    );
+    expect(issues).toEqual(
+      expect.arrayContaining(['priority: must be an integer', 'idempotencyKey: must not be empty']),
+    );
+  });
+});
+
 describe('client mistakes in the log', () => {
   let t: CommandTestApp;
 
