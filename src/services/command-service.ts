@@ -32,7 +32,7 @@ import { DEFAULT_PAGE_SIZE, type Page, type PageRequest } from '../domain/page.j
 import { type Principal, systemPrincipal } from '../domain/principal.js';
 import type { CommandType, Project } from '../domain/project.js';
 import { resolveRunCwd, runEnvironmentIssues } from '../domain/run-request.js';
-import { shellArgv } from '../domain/shell-argv.js';
+import { shellArgv, spacedArgvMessage } from '../domain/shell-argv.js';
 import type { CommandStore, QueueCounts } from '../ports/command-store.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { UnitOfWork } from '../ports/unit-of-work.js';
@@ -109,23 +109,17 @@ const claudeSchema = (limits: CommandLimits) =>
 const shellSchema = (limits: CommandLimits) =>
   z.object({
     ...common(limits),
-    argv: z.array(z.string()).nullish().superRefine(oneWordArgv),
+    argv: z
+      .array(z.string())
+      .nullish()
+      .superRefine((argv, ctx) => {
+        const message = spacedArgvMessage(argv);
+        if (message) ctx.addIssue({ code: 'custom', message });
+      }),
     script: z.string().nullish(),
     env: z.record(z.string(), z.string({ message: 'environment values must be strings' })).nullish(),
     cwd: z.string().max(4096).nullish(),
   });
-/**
- * GraphQL turns `argv: "echo hi"` into `["echo hi"]`, which would then fail as a program named
- * "echo hi": refuse it up front, for every route, and say what was probably meant.
- */
-function oneWordArgv(argv: string[] | null | undefined, ctx: z.RefinementCtx): void {
-  const [only] = argv ?? [];
-  if (argv?.length !== 1 || only === undefined || !/\s/.test(only.trim())) return;
-  ctx.addIssue({
-    code: 'custom',
-    message: `is one word containing spaces: use script: ${JSON.stringify(only)} to run it through sh, or split the words: ${JSON.stringify(only.trim().split(/\s+/))}`,
-  });
-}
 const gitSchema = (limits: CommandLimits) => z.object({ ...common(limits), args: z.array(z.string()) });
 
 export type RunClaudeInput = z.input<ReturnType<typeof claudeSchema>>;
