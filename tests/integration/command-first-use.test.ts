@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -167,6 +167,15 @@ describe('git in a local project inside another checkout', () => {
       const probe = await t.runShell({ script: 'git rev-parse --show-toplevel', cwd });
       expect(await t.waitForEnd(probe.id), String(cwd)).toMatchObject({ status: 'FAILED', exitCode: 128 });
       expect(await output(probe.id)).toContain('not a git repository');
+    }
+    // A folder of the project that is a link out of it is no way around the ceiling.
+    symlinkSync(dirname(t.workspace), join(t.workspace, 'outside'));
+    symlinkSync('.rdev', join(t.workspace, 'state'));
+    for (const cwd of ['outside', 'state']) {
+      const linked = await t.runShell({ script: 'git log --oneline', cwd });
+      const ended = await t.waitForEnd(linked.id);
+      expect(ended, cwd).toMatchObject({ status: 'FAILED', exitCode: null });
+      expect(ended.error).toContain('cwd: must stay inside the workspace');
     }
     const log = await t.runShell({ script: 'git log --oneline' });
     await t.waitForEnd(log.id);
