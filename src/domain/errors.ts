@@ -30,7 +30,8 @@ export const ERROR_CODES = {
   COMMAND_NOT_ALLOWED: { httpStatus: 403, meaning: "The project's policy does not allow this command type." },
   PRECONDITION_FAILED: {
     httpStatus: 412,
-    meaning: 'The `ifMatch` etag is stale: re-read the item and retry.',
+    meaning:
+      'The current state does not allow the change: a stale `ifMatch` etag (re-read the item and retry), or git in a project folder that is not a git repository (`details.reason` is `not-a-git-repository`).',
   },
   RUNTIME_UNAVAILABLE: {
     httpStatus: 503,

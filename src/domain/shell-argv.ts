@@ -75,3 +75,17 @@ export function limitIssues(args: readonly string[], limits: ArgvLimits, field: 
   }
   return issues;
 }
+
+/**
+ * GraphQL turns `argv: "echo hi"` into `["echo hi"]`, which would then fail as a program named
+ * "echo hi". The message for such an argv (one element holding whitespace), saying what was
+ * probably meant, or null when the argv is not of that shape.
+ */
+export function spacedArgvMessage(argv: readonly string[] | null | undefined): string | null {
+  const only = argv?.length === 1 ? argv[0]!.trim() : '';
+  if (!/\s/.test(only)) return null;
+  return (
+    `is one word containing spaces: use script: ${JSON.stringify(argv![0])} to run it through sh, ` +
+    `or split the words: ${JSON.stringify(only.split(/\s+/))}`
+  );
+}

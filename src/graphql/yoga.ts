@@ -14,6 +14,7 @@ import { createMaskError } from './error-masking.js';
 import { useInputTextGuard } from './input-text-plugin.js';
 import { useOperationMetrics } from './metrics-plugin.js';
 import { type OperationTracingOptions, useOperationTracing } from './tracing-plugin.js';
+import { yogaLogging } from './yoga-logging.js';
 
 export interface ServerContext {
   /**
@@ -80,12 +81,7 @@ export function createRdevYoga(options: YogaOptions): RdevYoga {
     // (production serves no GraphiQL at all).
     renderGraphiQL: async (graphiql) =>
       (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(graphiql),
-    logging: {
-      debug: (...args) => options.logger.debug({ args }, 'yoga'),
-      info: (...args) => options.logger.info({ args }, 'yoga'),
-      warn: (...args) => options.logger.warn({ args }, 'yoga'),
-      error: (...args) => options.logger.error({ args }, 'yoga'),
-    },
+    logging: yogaLogging(options.logger),
     maskedErrors: {
       maskError: createMaskError(
         (error) => options.logger.error({ err: error }, 'unexpected error in GraphQL'),

@@ -97,6 +97,13 @@ export interface WorkspaceRuntime {
     signal?: AbortSignal,
   ): AsyncIterable<FollowEvent>;
 
+  /**
+   * Whether the workspace folder itself holds a git repository (`.git`); folders above it do not
+   * count, since git never looks past the workspaces folder.
+   * @throws RuntimeUnavailableError when the workspace cannot be reached.
+   */
+  isGitRepository(target: WorkspaceTarget): Promise<boolean>;
+
   /** Reads the run's state without waiting. `lost no-run-dir` when there is no run folder. */
   status(target: WorkspaceTarget, commandId: string): Promise<RunState>;
 

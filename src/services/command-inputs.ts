@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAX_PRIORITY, MIN_PRIORITY } from '../domain/command.js';
+import { spacedArgvMessage } from '../domain/shell-argv.js';
 
 /** Input rules of the run mutations (and the legacy REST routes, which share them). */
 
@@ -40,7 +41,13 @@ export const claudeSchema = (limits: CommandLimits) =>
 export const shellSchema = (limits: CommandLimits) =>
   z.object({
     ...common(limits),
-    argv: z.array(z.string()).nullish(),
+    argv: z
+      .array(z.string())
+      .nullish()
+      .superRefine((argv, ctx) => {
+        const message = spacedArgvMessage(argv);
+        if (message) ctx.addIssue({ code: 'custom', message });
+      }),
     script: z.string().nullish(),
     env: z.record(z.string(), z.string({ message: 'environment values must be strings' })).nullish(),
     cwd: z.string().max(4096).nullish(),

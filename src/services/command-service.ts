@@ -16,6 +16,8 @@ import {
   ConflictError,
   IdempotencyKeyTakenError,
   NotFoundError,
+  PreconditionFailedError,
+  RuntimeUnavailableError,
   ValidationError,
 } from '../domain/errors.js';
 import { gitArgv } from '../domain/git-args.js';
@@ -130,6 +132,7 @@ export class CommandService {
     const data = parseInput(gitSchema(this.deps.limits), input);
     const argv = gitArgv(data.args);
     const project = await this.projectFor(caller, data.projectName, 'GIT');
+    await this.requireGitRepository(project);
     return this.enqueue(caller, project, {
       ...this.commonFields(data),
       type: 'GIT',
@@ -141,6 +144,26 @@ export class CommandService {
       cwd: null,
       claude: null,
     });
+  }
+
+  /**
+   * Every git subcommand rdev runs needs a repository; refusing here says so plainly instead of
+   * a run failing with git's own message. An unreachable workspace is not a refusal: the command
+   * queues as any other and meets the same answer from git when it runs.
+   */
+  private async requireGitRepository(project: Project): Promise<void> {
+    const isRepository = await this.deps.runtime
+      .isGitRepository(workspaceTarget(project))
+      .catch((error: unknown) => {
+        if (error instanceof RuntimeUnavailableError) return true;
+        throw error;
+      });
+    if (isRepository) return;
+    throw new PreconditionFailedError(
+      `The folder of project "${project.name}" is not a git repository. Make it one first: run ` +
+        'runShell with script: "git init" (or clone a repository into it), then run git again.',
+      { project: project.name, reason: 'not-a-git-repository' },
+    );
   }
 
   /** Cancels a queued command at once; a running one is stopped (TERM, grace, KILL) and ends CANCELLED. */

@@ -12,6 +12,7 @@ import {
 } from '../domain/project.js';
 import type { ProjectCatalog, ProjectCatalogStatus } from '../engine/project-catalog.js';
 import { updateStream } from '../lib/project-update-stream.js';
+import { inputErrorMessage } from './validation.js';
 
 const nameInput = z.string().min(1).max(MAX_PROJECT_NAME_LENGTH);
 
@@ -126,7 +127,7 @@ export class ProjectService {
 }
 
 function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const result = schema.safeParse(input);
+  const result = schema.safeParse(input, { error: inputErrorMessage });
   if (result.success) return result.data;
   throw new ValidationError(result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })));
 }

@@ -99,7 +99,7 @@ describe.each(COMMAND_RUNTIMES)('command lifecycle on the %s runtime', (runtime)
     expect(events.map((e) => [e.stream, e.data])).toEqual([
       ['STDOUT', 'out\n'],
       ['STDERR', 'err\n'],
-      ['SYSTEM', 'command failed (exit code 3): exit code 3\n'],
+      ['SYSTEM', 'command failed (exit code 3)\n'],
     ]);
     expect(events.at(-1)!.end).toEqual({ status: 'FAILED', exitCode: 3, signal: null });
     expect(await t.waitForEnd(killed.id)).toMatchObject({

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { constants } from 'node:os';
+import { dirname } from 'node:path';
 import { RuntimeUnavailableError } from '../../domain/errors.js';
 import {
   type ExecOptions,
@@ -57,7 +58,9 @@ export class LocalExecTransport implements ExecTransport {
     await assertFolder(target);
     const child = spawn(program, args, {
       cwd: target.workspacePath,
-      env: this.env,
+      // Workspaces usually sit inside another checkout (rdev's own `./workspaces`): without a
+      // ceiling, git in a project that is not a repository walks up and works on that one.
+      env: { ...this.env, GIT_CEILING_DIRECTORIES: dirname(target.workspacePath) },
       stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
       detached: true,
     });

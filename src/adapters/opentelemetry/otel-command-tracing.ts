@@ -140,6 +140,7 @@ function tracedRuntime(runtime: WorkspaceRuntime, tracer: Tracer, runContext: Co
         },
       ),
     follow: (target, commandId, offsets, signal) => runtime.follow(target, commandId, offsets, signal),
+    isGitRepository: (target) => runtime.isGitRepository(target),
     status: (target, commandId) => runtime.status(target, commandId),
     remove: (target, commandId) => runtime.remove(target, commandId),
   };

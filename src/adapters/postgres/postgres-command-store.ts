@@ -379,5 +379,15 @@ function endMessage(end: CommandEnd): string {
     : end.exitCode !== null
       ? `exit code ${end.exitCode}`
       : 'no exit code';
-  return `command ${end.status.toLowerCase().replace('_', ' ')} (${how})${end.error ? `: ${end.error}` : ''}\n`;
+  const detail = end.error ? withoutRepeat(end.error, how, end.signal) : '';
+  return `command ${end.status.toLowerCase().replace('_', ' ')} (${how})${detail ? `: ${detail}` : ''}\n`;
+}
+
+/**
+ * The error without what the parentheses already say (`exit code 127: command not found` after
+ * `(exit code 127)`), so the line says each thing once.
+ */
+function withoutRepeat(error: string, how: string, signal: string | null): string {
+  if (error === how || (signal && error === `ended by ${signal}`)) return '';
+  return error.startsWith(`${how}: `) ? error.slice(how.length + 2) : error;
 }

@@ -46,10 +46,34 @@ export function installArgv(scriptPath: string, length: number): string[] {
     'set -u; umask 077; p=$1; n=$2; t=$p.tmp.$$; mkdir -p "$3" || exit 1; ' +
     'head -c "$n" >"$t" || { rm -f "$t"; exit 1; }; ' +
     'if [ $(($(wc -c <"$t"))) -ne "$n" ]; then rm -f "$t"; echo "rdev-install: short input" >&2; exit 1; fi; ' +
-    'mv -f "$t" "$p"';
+    'mv -f "$t" "$p" || exit 1; ' +
+    IGNORE_RUN_STATE;
   const path = absolute(scriptPath, 'scriptPath');
-  return ['sh', '-c', text, 'rdev-install', path, String(count(length, 'length')), posix.dirname(path)];
+  const rdevDir = posix.dirname(posix.dirname(path));
+  return [
+    'sh',
+    '-c',
+    text,
+    'rdev-install',
+    path,
+    String(count(length, 'length')),
+    posix.dirname(path),
+    rdevDir,
+    posix.dirname(rdevDir),
+  ];
 }
+
+/**
+ * Keeps `.rdev/` (`$4`, in the workspace `$5`) out of `git add .`: a `.gitignore` of `*` inside it
+ * covers any repository, including one created later, and the repository's own `info/exclude`
+ * says so where people look. Both steps are idempotent and best effort: a read-only `.git` must
+ * not stop commands from running.
+ */
+const IGNORE_RUN_STATE =
+  '[ -e "$4/.gitignore" ] || printf "*\\n" >"$4/.gitignore" 2>/dev/null; ' +
+  'x=$5/.git/info/exclude; if [ -d "$5/.git" ]; then ' +
+  '{ mkdir -p "$5/.git/info" && { grep -qx "/.rdev/" "$x" 2>/dev/null || printf "/.rdev/\\n" >>"$x"; }; } 2>/dev/null; ' +
+  'fi; exit 0';
 
 export type SuperviseOperation = 'start' | 'write' | 'follow' | 'status' | 'kill' | 'stop' | 'remove';
 

@@ -103,6 +103,7 @@ export class SupervisorRuntime implements WorkspaceRuntime {
     const issues = argvIssues(spec.argv);
     if (issues.length > 0) throw new ValidationError(issues);
     const cwd = resolveRunCwd(target.workspacePath, spec.cwd);
+    await this.assertCwdInside(target, cwd);
     const env =
       spec.env && Object.keys(spec.env).length > 0 ? Buffer.from(encodeRunEnvironment(spec.env)) : null;
     const stdin = spec.stdin && spec.stdin.length > 0 ? Buffer.from(spec.stdin) : null;
@@ -143,6 +144,42 @@ export class SupervisorRuntime implements WorkspaceRuntime {
       scriptMissing: (result) => isScriptMissing(result),
       install: () => this.install(target),
     });
+  }
+
+  /**
+   * `resolveRunCwd` keeps the path inside the workspace by its words; a symbolic link on the way
+   * (`sub -> /`) could still lead out, or into `.rdev/`. Compares the physical folders. A folder
+   * that does not exist passes: the supervisor reports it as `no-cwd`.
+   */
+  private async assertCwdInside(target: WorkspaceTarget, cwd: string): Promise<void> {
+    const root = resolveRunCwd(target.workspacePath, null);
+    if (cwd === root) return;
+    const text =
+      'cd -P "$1" && printf "%s\\000" "$(pwd -P)" && cd -P "$2" 2>/dev/null && printf "%s" "$(pwd -P)"';
+    const argv = ['sh', '-c', text, 'rdev-cwd-check', root, cwd];
+    const result = await this.execute(target, argv, undefined, this.operationTimeoutMs);
+    const [real, realCwd] = result.stdout.split('\0');
+    if (result.exitCode !== 0 || !real || !realCwd) return;
+    const inside = realCwd === real || realCwd.startsWith(real === '/' ? '/' : `${real}/`);
+    const rdev = `${real === '/' ? '' : real}/.rdev`;
+    if (inside && realCwd !== rdev && !realCwd.startsWith(`${rdev}/`)) return;
+    throw new ValidationError([
+      {
+        path: 'cwd',
+        message: `must stay inside the workspace: it leads through a symbolic link to ${realCwd}`,
+      },
+    ]);
+  }
+
+  async isGitRepository(target: WorkspaceTarget): Promise<boolean> {
+    const root = resolveRunCwd(target.workspacePath, null);
+    const argv = ['sh', '-c', 'test -e "$1/.git"', 'rdev-git-check', root];
+    const result = await this.execute(target, argv, undefined, this.operationTimeoutMs);
+    if (result.exitCode === 0 || result.exitCode === 1) return result.exitCode === 0;
+    throw new RuntimeUnavailableError(
+      `Cannot look for a git repository in project "${target.projectName}": ${excerpt(result.stderr)}`,
+      { project: target.projectName },
+    );
   }
 
   async status(target: WorkspaceTarget, commandId: string): Promise<RunState> {

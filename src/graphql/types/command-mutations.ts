@@ -6,6 +6,7 @@ import {
   type DomainError,
   ForbiddenError,
   NotFoundError,
+  PreconditionFailedError,
   RuntimeUnavailableError,
   ValidationError,
 } from '../../domain/errors.js';
@@ -81,6 +82,7 @@ const runErrors = [
   ForbiddenError,
   CommandNotAllowedError,
   ConflictError,
+  PreconditionFailedError,
   RuntimeUnavailableError,
 ];
 
