@@ -84,8 +84,8 @@ export const ACCESS_VARIABLES = {
   RDEV_GRAPHQL_MAX_COST: variable({
     field: 'graphql.maxCost',
     schema: int(1, 1_000_000),
-    default: '20000',
-    doc: "Estimated cost per operation (graphql-armor's weights: a leaf 1, an object 2 plus 1.5 times its children, a list times the items it returns). Checked on the document, and again when it runs with its variables, where a connection without `first` counts its default page size (20), `Command.output` 100 and `nodes` one per id. The default admits a full page of 100 of any list, and refuses the output of every listed command at once.",
+    default: '5000',
+    doc: 'Estimated cost per operation: a leaf 1, an object 2 plus its children, a list times the items it returns. Checked on the document, and again when it runs with its variables, where a connection without `first` counts its default page size (20), `Command.output` 100 and `nodes` one per id. The default admits a full page of 100 of any list with its fields, and a page of 40 webhook deliveries with their attempts, and refuses the output of every listed command at once.',
   }),
   RDEV_GRAPHQL_MAX_OUTPUT_BYTES: variable({
     field: 'graphql.maxOutputBytes',

@@ -11,6 +11,7 @@ import type { GraphQLContext } from './context.js';
 import { corsPolicy } from './cors-policy.js';
 import { useCostLimit } from './cost-limit-plugin.js';
 import { createMaskError } from './error-masking.js';
+import { COST_DEPTH_FACTOR } from './estimated-cost.js';
 import { useInputTextGuard } from './input-text-plugin.js';
 import { useOperationMetrics } from './metrics-plugin.js';
 import { type OperationTracingOptions, useOperationTracing } from './tracing-plugin.js';
@@ -63,7 +64,7 @@ export function createRdevYoga(options: YogaOptions): RdevYoga {
     maxAliases: { n: options.limits.maxAliases, ...refused },
     maxDirectives: { n: options.limits.maxDirectives, ...refused },
     maxTokens: { n: options.limits.maxTokens, ...refusedWith('GRAPHQL_PARSE_FAILED') },
-    costLimit: { maxCost: options.limits.maxCost, ...refused },
+    costLimit: { maxCost: options.limits.maxCost, depthCostFactor: COST_DEPTH_FACTOR, ...refused },
     blockFieldSuggestion: { enabled: options.production },
   }).protect();
   return createYoga<ServerContext, GraphQLContext>({

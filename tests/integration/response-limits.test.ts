@@ -26,7 +26,7 @@ describe.each(DATABASE_KINDS)('what one response may cost and carry, on %s', (da
     expect(res.status).toBeLessThan(500);
     expect(res.body.data ?? null).toBeNull();
     expect(res.body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
-    expect(res.body.errors[0].message).toMatch(/cost limit of 20000 exceeded/i);
+    expect(res.body.errors[0].message).toMatch(/cost limit of 5000 exceeded/i);
     expect(res.body.errors[0].message).toMatch(/`after`/);
   };
 
@@ -38,6 +38,19 @@ describe.each(DATABASE_KINDS)('what one response may cost and carry, on %s', (da
     const small = await post('{ commands(first: 2) { edges { node { output(first: 2) { seq } } } } }');
     expect(small.body.errors).toBeUndefined();
     expect(small.body.data.commands.edges.length).toBeGreaterThan(0);
+  });
+
+  it('lets ordinary pages through: 40 webhook deliveries with their attempts, 100 commands with their fields', async () => {
+    const deliveries = `query($id: ID!) { node(id: $id) { ... on Webhook { deliveries(first: 40) { edges { node {
+      id eventType status attemptCount createdAt lastAttemptAt lastStatusCode lastError nextAttemptAt projectName
+      attempts(first: 5) { edges { node { at statusCode durationMs error manual succeeded } } } } }
+      pageInfo { hasNextPage endCursor } } } } }`;
+    const noHook = Buffer.from('Webhook:00000000-0000-4000-8000-000000000000').toString('base64');
+    const page = await post(deliveries, { id: noHook });
+    expect(page.body.errors).toBeUndefined();
+    const commands = await post(`{ commands(first: 100) { edges { node { id type status priority createdAt
+      startedAt finishedAt exitCode error argv projectName project { name } } } pageInfo { endCursor } } }`);
+    expect(commands.body.errors).toBeUndefined();
   });
 
   it('counts page sizes sent as variables, whatever the same document cost before', async () => {
