@@ -8,6 +8,7 @@ import {
   collectOutput,
   startCommandApp,
 } from '../support/command-test-app.js';
+import { DATABASE_KINDS } from '../support/test-databases.js';
 
 const RUN_SHELL = `mutation($input: RunShellInput!) { runShell(input: $input) { __typename
   ... on RunCommandPayload { command { id } } ... on Error { code message } } }`;
@@ -231,3 +232,27 @@ describe.each(COMMAND_RUNTIMES)(
     });
   },
 );
+
+describe.each(DATABASE_KINDS)('a NUL byte in output, on %s', (database) => {
+  let t: CommandTestApp;
+
+  beforeAll(async () => {
+    t = await startCommandApp('local', {}, { database });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('is stored as U+FFFD and the command ends, instead of every store attempt failing for ever', async () => {
+    const command = await t.runShell({ script: "printf 'a\\000b\\n'; printf 'c\\000' >&2" });
+    expect((await t.waitForEnd(command.id, 60_000)).status).toBe('SUCCEEDED');
+    const events = await collectOutput(t.wsClient(), command.id);
+    const text = (stream: string) =>
+      events
+        .filter((e) => e.stream === stream)
+        .map((e) => e.data)
+        .join('');
+    expect(text('STDOUT')).toBe('a\uFFFDb\n');
+    expect(text('STDERR')).toBe('c\uFFFD');
+  });
+});

@@ -16,6 +16,7 @@ import { type CommandRow, newCommandRow, toClaimed, toCommand } from './command-
 import { uniqueViolationOf } from './database-errors.js';
 import { newestFirstPage } from './keyset-page.js';
 import type { CommandOutputTable, Database } from './schema.js';
+import { storableText } from './storable-text.js';
 
 /** The queue's order: priority plus one point per `aging` seconds waited, then age. */
 const effectivePriority = (agingSeconds: number) =>
@@ -271,8 +272,9 @@ export class PostgresCommandStore implements CommandStore {
               command_id: id,
               seq: firstSeq + i,
               stream: e.stream,
-              data: e.data,
-              claude: e.claude === undefined || e.claude === null ? null : JSON.stringify(e.claude),
+              data: storableText(e.data),
+              claude:
+                e.claude === undefined || e.claude === null ? null : storableText(JSON.stringify(e.claude)),
               end: null,
             })),
           )
