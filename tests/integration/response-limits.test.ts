@@ -1,5 +1,13 @@
+import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CommandTestApp, startCommandApp } from '../support/command-test-app.js';
+import {
+  CommandsPageDocument,
+  type CommandsPageQuery,
+  WebhookDeliveriesPageDocument,
+  type WebhookDeliveriesPageQuery,
+  type WebhookDeliveriesPageQueryVariables,
+} from '../support/generated/graphql.js';
 import { DATABASE_KINDS } from '../support/test-databases.js';
 
 // 300 kB of output: about 19 stored events of 16 kB.
@@ -41,16 +49,22 @@ describe.each(DATABASE_KINDS)('what one response may cost and carry, on %s', (da
   });
 
   it('lets ordinary pages through: 40 webhook deliveries with their attempts, 100 commands with their fields', async () => {
-    const deliveries = `query($id: ID!) { node(id: $id) { ... on Webhook { deliveries(first: 40) { edges { node {
-      id eventType status attemptCount createdAt lastAttemptAt lastStatusCode lastError nextAttemptAt projectName
-      attempts(first: 5) { edges { node { at statusCode durationMs error manual succeeded } } } } }
-      pageInfo { hasNextPage endCursor } } } } }`;
     const noHook = Buffer.from('Webhook:00000000-0000-4000-8000-000000000000').toString('base64');
-    const page = await post(deliveries, { id: noHook });
+    const variables: WebhookDeliveriesPageQueryVariables = { id: noHook, first: 40, attempts: 5 };
+    const page = await t.graphql<WebhookDeliveriesPageQuery>(
+      print(WebhookDeliveriesPageDocument),
+      variables,
+      t.auth(),
+    );
     expect(page.body.errors).toBeUndefined();
-    const commands = await post(`{ commands(first: 100) { edges { node { id type status priority createdAt
-      startedAt finishedAt exitCode error argv projectName project { name } } } pageInfo { endCursor } } }`);
+    expect(page.body.data?.node).toBeNull();
+    const commands = await t.graphql<CommandsPageQuery>(
+      print(CommandsPageDocument),
+      { first: 100 },
+      t.auth(),
+    );
     expect(commands.body.errors).toBeUndefined();
+    expect(commands.body.data?.commands.edges.length).toBeGreaterThan(0);
   });
 
   it('counts page sizes sent as variables, whatever the same document cost before', async () => {
