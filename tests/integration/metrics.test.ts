@@ -1,3 +1,4 @@
+import { get } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CommandTestApp, plainId, startCommandApp } from '../support/command-test-app.js';
 import { openCommandStream } from '../support/sse-client.js';
@@ -45,10 +46,21 @@ describe('metrics after a scripted workload (Kubernetes runtime)', () => {
   let t: CommandTestApp;
   let receiver: WebhookReceiver;
 
+  // One connection per scrape: a kept-alive one that sat idle while the test worked (1,000 requests
+  // on a busy machine) could be closed by the server just as it was reused (ECONNRESET).
   const scrape = async (): Promise<Scrape> => {
-    const res = await fetch(`${t.url}/metrics`);
-    expect(res.status).toBe(200);
-    return parse(await res.text());
+    const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      get(`${t.url}/metrics`, { agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      }).on('error', reject);
+    });
+    expect(status).toBe(200);
+    return parse(body);
   };
   /** Scrapes until `check` passes (gauges read the queue at most every few seconds). */
   const scrapeUntil = async (check: (s: Scrape) => boolean, what: string, timeoutMs = 15_000) => {

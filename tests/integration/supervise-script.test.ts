@@ -335,6 +335,17 @@ describe.each(variants)('supervise.sh on $name', (variant) => {
       { kind: 'exit', exitCode: null, signal: 'SIGTERM', reason: null, raw: 'code 143' },
     ]);
     expect(await status(runDir)).toMatchObject({ state: 'exited', exit: { signal: 'SIGTERM' } });
+    // The exit is on record a moment before the group's last process (the waiter) is reaped.
+    const pgid = pgidOf(runDir);
+    const groupGone = () => {
+      try {
+        process.kill(-pgid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    };
+    await waitFor(groupGone, 'the process group to be gone');
     expect(await runOk(variant, killArgv(script, runDir, 'KILL'))).toBe('gone\n');
 
     const interrupted = newRunDir();
@@ -437,6 +448,8 @@ describe.each(variants)('supervise.sh on $name', (variant) => {
 
     const orphan = newRunDir();
     await start(orphan, ['sh', '-c', 'echo before; sleep 30']);
+    // The output is written before the waiter dies, however slowly the command starts.
+    await waitFor(() => readFileSync(join(orphan, 'stdout'), 'utf8') === 'before\n', 'the command to write');
     const waiterPid = Number(readFileSync(join(orphan, 'waiter'), 'utf8').split(' ')[0]);
     process.kill(waiterPid, 'SIGKILL');
     await waitFor(
