@@ -38,7 +38,10 @@ export const builder = new SchemaBuilder<{
     clientMutationId: 'omit',
     cursorType: 'String',
     // Descriptions for the Relay plumbing every connection shares, shown in GraphiQL's Docs pane.
-    edgesFieldOptions: { nullable: false, description: 'The items of this page, in order, each with its cursor.' },
+    edgesFieldOptions: {
+      nullable: false,
+      description: 'The items of this page, in order, each with its cursor.',
+    },
     nodeFieldOptions: { nullable: false, description: 'The item.' },
     cursorFieldOptions: {
       description: 'Opaque position of this item; pass it as `after` to get the items that follow it.',
@@ -47,11 +50,16 @@ export const builder = new SchemaBuilder<{
     pageInfoTypeOptions: { description: 'Where a page sits in the whole list (Relay cursor pagination).' },
     hasNextPageFieldOptions: { description: 'True when more items follow this page.' },
     hasPreviousPageFieldOptions: { description: 'True when this page was asked for with an `after` cursor.' },
-    startCursorFieldOptions: { description: 'Cursor of the first item of this page; null when the page is empty.' },
-    endCursorFieldOptions: {
-      description: 'Cursor of the last item of this page; pass it as `after` for the next page. Null when empty.',
+    startCursorFieldOptions: {
+      description: 'Cursor of the first item of this page; null when the page is empty.',
     },
-    firstArgOptions: { description: 'How many items to return: 0 to 100, default 20. More is VALIDATION_FAILED.' },
+    endCursorFieldOptions: {
+      description:
+        'Cursor of the last item of this page; pass it as `after` for the next page. Null when empty.',
+    },
+    firstArgOptions: {
+      description: 'How many items to return: 0 to 100, default 20. More is VALIDATION_FAILED.',
+    },
     afterArgOptions: { description: 'Return the items after this cursor (an `endCursor` or edge `cursor`).' },
     beforeArgOptions: { description: 'Not supported: pages only go forward; use `after`.' },
     lastArgOptions: { description: 'Not supported: pages only go forward; use `first`.' },
