@@ -62,8 +62,14 @@ builder.queryField('apiKeys', (t) =>
     type: ApiKeyConnection,
     authScopes: { scope: 'keys:manage' },
     args: {
-      first: t.arg.int({ required: false }),
-      after: t.arg.string({ required: false }),
+      first: t.arg.int({
+        required: false,
+        description: 'How many items to return: 0 to 100, default 20. More is VALIDATION_FAILED.',
+      }),
+      after: t.arg.string({
+        required: false,
+        description: 'Return the items after this cursor (a `pageInfo.endCursor`).',
+      }),
       includeRevoked: t.arg.boolean({ required: false, defaultValue: false }),
     },
     resolve: async (_root, args, ctx) => {

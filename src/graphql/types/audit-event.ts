@@ -54,8 +54,14 @@ builder.queryField('auditEvents', (t) =>
     type: AuditEventConnection,
     authScopes: { scope: 'audit:read' },
     args: {
-      first: t.arg.int({ required: false }),
-      after: t.arg.string({ required: false }),
+      first: t.arg.int({
+        required: false,
+        description: 'How many items to return: 0 to 100, default 20. More is VALIDATION_FAILED.',
+      }),
+      after: t.arg.string({
+        required: false,
+        description: 'Return the items after this cursor (a `pageInfo.endCursor`).',
+      }),
       filter: t.arg({ type: AuditEventFilter, required: false }),
     },
     resolve: async (_root, args, ctx) => {

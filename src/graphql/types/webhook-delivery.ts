@@ -80,7 +80,13 @@ builder.node(WebhookDeliveryRef, {
     attempts: t.field({
       type: WebhookAttemptConnection,
       description: 'Newest first.',
-      args: { first: t.arg.int({ required: false }), after: t.arg.string({ required: false }) },
+      args: {
+        first: t.arg.int({
+          required: false,
+          description: 'How many items to return: 0 to 100, default 20. More is VALIDATION_FAILED.',
+        }),
+        after: t.arg.string({ required: false }),
+      },
       resolve: async (d, args, ctx) => {
         const page = pageArgs(args);
         return toConnection(await ctx.services.webhooks.listAttempts(ctx.principal, d.id, page), page.after);
@@ -103,8 +109,14 @@ builder.objectField(WebhookRef, 'deliveries', (t) =>
     type: WebhookDeliveryConnection,
     description: 'Newest first.',
     args: {
-      first: t.arg.int({ required: false }),
-      after: t.arg.string({ required: false }),
+      first: t.arg.int({
+        required: false,
+        description: 'How many items to return: 0 to 100, default 20. More is VALIDATION_FAILED.',
+      }),
+      after: t.arg.string({
+        required: false,
+        description: 'Return the items after this cursor (a `pageInfo.endCursor`).',
+      }),
       filter: t.arg({ type: WebhookDeliveryFilter, required: false }),
     },
     resolve: async (w, args, ctx) => {

@@ -66,7 +66,13 @@ builder.queryField('webhooks', (t) =>
     type: WebhookConnection,
     description: 'Webhooks, newest first. A project-limited key sees those filtered to its projects.',
     authScopes: { scope: 'webhooks:manage' },
-    args: { first: t.arg.int({ required: false }), after: t.arg.string({ required: false }) },
+    args: {
+      first: t.arg.int({
+        required: false,
+        description: 'How many items to return: 0 to 100, default 20. More is VALIDATION_FAILED.',
+      }),
+      after: t.arg.string({ required: false }),
+    },
     resolve: async (_root, args, ctx) => {
       const page = pageArgs(args);
       return toConnection(await ctx.services.webhooks.list(ctx.principal, page), page.after);
