@@ -37,6 +37,10 @@ export const builder = new SchemaBuilder<{
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
+    nodeTypeOptions: {
+      description: 'An object with a global id, which `node(id:)` and `nodes(ids:)` resolve.',
+    },
+    idFieldOptions: { description: 'Global id: opaque and stable; resolve it with `node(id:)`.' },
     // Descriptions for the Relay plumbing every connection shares, shown in GraphiQL's Docs pane.
     edgesFieldOptions: {
       nullable: false,
