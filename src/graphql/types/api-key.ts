@@ -223,7 +223,11 @@ const RotateApiKeyInput = builder.inputType('RotateApiKeyInput', {
   description: 'Which key gets a new secret.',
   fields: (t) => ({
     id: t.id({ required: true, description: 'The global id of the key.' }),
-    gracePeriodSeconds: t.int({ required: false, description: 'How long the old secret keeps working.' }),
+    gracePeriodSeconds: t.int({
+      required: false,
+      description:
+        'How long the old secret keeps working, in seconds: default 86400, at most 604800, 0 to stop it at once.',
+    }),
   }),
 });
 const RevokeApiKeyInput = builder.inputType('RevokeApiKeyInput', {
