@@ -78,6 +78,11 @@ export const builder = new SchemaBuilder<{
 builder.addScalarType('DateTime', DateTimeResolver);
 builder.addScalarType('JSON', JSONResolver);
 
-builder.queryType({});
-builder.mutationType({});
-builder.subscriptionType({});
+builder.queryType({ description: 'Reads. Each field says the scope it needs; `serverInfo` needs no key.' });
+builder.mutationType({
+  description:
+    'Changes. Each takes one `input` and returns a union of its payload and the errors to expect (`... on Error { code message }`); other errors arrive in the top-level `errors` list.',
+});
+builder.subscriptionType({
+  description: 'Live streams over graphql-ws or GraphQL over SSE at `/graphql`.',
+});
