@@ -63,7 +63,8 @@ builder.node(ApiKeyRef, {
     createdBy: t.field({
       type: ApiKeyRef,
       nullable: true,
-      description: 'The key that created it; null for the bootstrap key or a key you may not see.',
+      description:
+        'The key that created it; null when rdev itself created it or that key is not visible to you.',
       resolve: async (k, _args, ctx) =>
         k.createdByKeyId && ctx.principal
           ? ctx.services.apiKeys.get(ctx.principal, k.createdByKeyId).catch(() => null)

@@ -10,7 +10,7 @@ const AuditOutcomeEnum = builder.enumType('AuditOutcome', {
   values: describedValues(['SUCCESS', 'FAILURE', 'DENIED'] as const, {
     SUCCESS: 'It was done.',
     FAILURE: 'It was allowed but failed.',
-    DENIED: 'It was refused: a missing scope, grant or key.',
+    DENIED: 'It was refused, e.g. for a missing scope or project grant.',
   }),
 });
 
@@ -42,7 +42,7 @@ const AuditEventRef = builder.objectRef<AuditEvent>('AuditEvent').implement({
       description: 'The address the request came from.',
     }),
     targetType: t.exposeString('targetType', {
-      description: 'The kind of object acted on, e.g. `api_key`, `command`, `webhook`.',
+      description: 'The kind of object acted on, e.g. `ApiKey`, `Command`, `Project`.',
     }),
     targetId: t.exposeString('targetId', {
       nullable: true,

@@ -21,7 +21,7 @@ const OutputStreamEnum = builder.enumType('OutputStream', {
   values: describedValues(OUTPUT_STREAMS, {
     STDOUT: 'The standard output of the process.',
     STDERR: 'The standard error of the process.',
-    SYSTEM: 'A message from rdev itself (start, stop, truncation, errors).',
+    SYSTEM: 'A line from rdev itself, e.g. that stored output was truncated.',
   }),
 });
 

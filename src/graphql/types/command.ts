@@ -129,7 +129,8 @@ builder.node(CommandRef, {
       description: 'The seq of the newest stored output event (0 when none).',
     }),
     outputTruncated: t.exposeBoolean('outputTruncated', {
-      description: 'True when output past the stored limit was dropped.',
+      description:
+        'True when the output outgrew the stored limit: later output was dropped, the command ran on and its end is still reported.',
     }),
     output: t.field({
       type: [CommandOutputEventRef],

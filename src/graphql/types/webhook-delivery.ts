@@ -16,7 +16,7 @@ const WebhookDeliveryStatusEnum = builder.enumType('WebhookDeliveryStatus', {
   values: describedValues(WEBHOOK_DELIVERY_STATUSES, {
     PENDING: 'Not yet delivered: an attempt is due or in flight.',
     SUCCEEDED: 'An attempt got a 2xx answer.',
-    FAILED: 'rdev gave up after its retries (or the webhook was disabled).',
+    FAILED: 'rdev gave up: the retry schedule is used up. `redeliverWebhookDelivery` can still send it.',
   }),
 });
 
