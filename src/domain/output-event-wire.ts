@@ -14,24 +14,44 @@ export interface WireField {
 
 /** How a command ended, on its final output event only. */
 export const COMMAND_END_WIRE = {
-  status: { type: 'CommandStatus', nullable: false },
-  exitCode: { type: 'Int', nullable: true },
-  signal: { type: 'String', nullable: true },
-  error: { type: 'String', nullable: true },
+  status: { type: 'CommandStatus', nullable: false, description: 'The final status.' },
+  exitCode: {
+    type: 'Int',
+    nullable: true,
+    description: 'The exit code; null when killed by a signal or never started.',
+  },
+  signal: {
+    type: 'String',
+    nullable: true,
+    description: 'The signal that ended the process (e.g. `SIGTERM`), if any.',
+  },
+  error: {
+    type: 'String',
+    nullable: true,
+    description: 'Why rdev could not run or finish the command, if it could not.',
+  },
 } as const satisfies Record<keyof CommandEnd, WireField>;
 
 /** The fields of an output event, in the order clients receive them. */
 export const OUTPUT_EVENT_WIRE = {
-  seq: { type: 'Int', nullable: false },
-  stream: { type: 'OutputStream', nullable: false },
+  seq: {
+    type: 'Int',
+    nullable: false,
+    description: 'Position in the output, from 1 without gaps; resume with `after: seq`.',
+  },
+  stream: { type: 'OutputStream', nullable: false, description: 'Which stream the text came from.' },
   data: { type: 'String', nullable: false, description: 'Text; pieces never split a UTF-8 character.' },
-  at: { type: 'DateTime', nullable: false },
+  at: { type: 'DateTime', nullable: false, description: 'When rdev received the text.' },
   claude: {
     type: 'JSON',
     nullable: true,
     description: 'CLAUDE commands: the parsed stream-json message this line carried.',
   },
-  end: { type: 'CommandEnd', nullable: true },
+  end: {
+    type: 'CommandEnd',
+    nullable: true,
+    description: 'Set on the final event only: how the command ended.',
+  },
 } as const satisfies Record<Exclude<keyof OutputEvent, 'commandId'>, WireField>;
 
 /**

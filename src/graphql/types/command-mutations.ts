@@ -15,65 +15,137 @@ import { localId } from '../global-id.js';
 import { CommandRef } from './command.js';
 
 const RunCommandPayload = builder.objectRef<{ command: Command }>('RunCommandPayload').implement({
+  description: 'The command was accepted: it is QUEUED until its project has a free slot.',
   isTypeOf: (value) => typeof value === 'object' && value !== null && 'command' in value,
-  fields: (t) => ({ command: t.field({ type: CommandRef, resolve: (p) => p.command }) }),
+  fields: (t) => ({
+    command: t.field({
+      type: CommandRef,
+      description: 'The new command (or, for a retried idempotency key, the one started before).',
+      resolve: (p) => p.command,
+    }),
+  }),
 });
 const CancelCommandPayload = builder.objectRef<{ command: Command }>('CancelCommandPayload').implement({
-  fields: (t) => ({ command: t.field({ type: CommandRef, resolve: (p) => p.command }) }),
+  description: 'The command is being stopped.',
+  fields: (t) => ({
+    command: t.field({
+      type: CommandRef,
+      description: 'The command; it ends CANCELLED once its processes have exited.',
+      resolve: (p) => p.command,
+    }),
+  }),
 });
 
 const RunClaudeInput = builder.inputType('RunClaudeInput', {
+  description: 'What `runClaude` runs: a prompt for the Claude Code CLI in a project workspace.',
   fields: (t) => ({
-    projectName: t.string({ required: true }),
-    prompt: t.string({ required: true, description: 'Sent to the CLI on stdin.' }),
-    priority: t.int({ required: false, description: '0–100, default 50; higher runs first.' }),
+    projectName: t.string({
+      required: true,
+      description: 'The project to run in; the key must be granted it.',
+    }),
+    prompt: t.string({ required: true, description: 'The prompt, sent to the CLI on its stdin.' }),
+    priority: t.int({
+      required: false,
+      description: '0–100, default 50; higher runs first, and waiting commands gain priority with age.',
+    }),
     idempotencyKey: t.string({
       required: false,
-      description: 'Retrying with the same key and input returns the same command.',
+      description:
+        'A retry with the same key and the same input returns the same command instead of running it twice; the same key with other input is CONFLICT. Keys are per API key.',
     }),
-    timeoutSeconds: t.int({ required: false }),
-    resumeSessionId: t.string({ required: false, description: 'A session id (UUID) from an earlier run.' }),
-    maxTurns: t.int({ required: false }),
-    allowedTools: t.stringList({ required: false }),
-    model: t.string({ required: false }),
+    timeoutSeconds: t.int({
+      required: false,
+      description: 'Past this many seconds the command is stopped and ends TIMED_OUT.',
+    }),
+    resumeSessionId: t.string({
+      required: false,
+      description: 'Continue an earlier conversation: a session id (UUID) from `Command.claudeSession`.',
+    }),
+    maxTurns: t.int({
+      required: false,
+      description: 'Stop the CLI after this many agent turns (`--max-turns`).',
+    }),
+    allowedTools: t.stringList({
+      required: false,
+      description: 'Tools the CLI may use without asking (`--allowedTools`), e.g. `Read`, `Bash(git:*)`.',
+    }),
+    model: t.string({
+      required: false,
+      description: "The model the CLI uses (`--model`); default: the CLI's own.",
+    }),
   }),
 });
 const RunShellInput = builder.inputType('RunShellInput', {
+  description: 'What `runShell` runs: a program (`argv`) or a `sh -c` script, in a project workspace.',
   fields: (t) => ({
-    projectName: t.string({ required: true }),
+    projectName: t.string({
+      required: true,
+      description: 'The project to run in; the key must be granted it.',
+    }),
     argv: t.stringList({
       required: false,
-      description: 'The program and its arguments, never passed through a shell.',
+      description:
+        'The program and its arguments, never passed through a shell. A one-element argv containing spaces is refused (VALIDATION_FAILED): split the words or use `script`.',
     }),
     script: t.string({
       required: false,
       description: 'Run as `sh -c script`. Exactly one of argv and script.',
     }),
-    priority: t.int({ required: false }),
-    idempotencyKey: t.string({ required: false }),
-    timeoutSeconds: t.int({ required: false }),
+    priority: t.int({
+      required: false,
+      description: '0–100, default 50; higher runs first, and waiting commands gain priority with age.',
+    }),
+    idempotencyKey: t.string({
+      required: false,
+      description:
+        'A retry with the same key and the same input returns the same command instead of running it twice; the same key with other input is CONFLICT. Keys are per API key.',
+    }),
+    timeoutSeconds: t.int({
+      required: false,
+      description: 'Past this many seconds the command is stopped and ends TIMED_OUT.',
+    }),
     env: t.field({
       type: 'JSON',
       required: false,
-      description: 'Extra environment variables: an object of strings.',
+      description: 'Extra environment variables: an object of strings (anything else is VALIDATION_FAILED).',
     }),
-    cwd: t.string({ required: false, description: 'Relative to the workspace.' }),
+    cwd: t.string({
+      required: false,
+      description: 'Working directory, relative to the project workspace; default: the workspace root.',
+    }),
   }),
 });
 const RunGitInput = builder.inputType('RunGitInput', {
+  description:
+    'What `runGit` runs: `git` with an allowed subcommand, in a project folder that is a git repository.',
   fields: (t) => ({
-    projectName: t.string({ required: true }),
+    projectName: t.string({
+      required: true,
+      description: 'The project to run in; the key must be granted it.',
+    }),
     args: t.stringList({
       required: true,
-      description: 'Arguments after `git`: an allowed subcommand and its options.',
+      description:
+        'Arguments after `git`: an allowed subcommand and its options. Refs and paths are never read as options; a subcommand the policy does not allow is COMMAND_NOT_ALLOWED.',
     }),
-    priority: t.int({ required: false }),
-    idempotencyKey: t.string({ required: false }),
-    timeoutSeconds: t.int({ required: false }),
+    priority: t.int({
+      required: false,
+      description: '0–100, default 50; higher runs first, and waiting commands gain priority with age.',
+    }),
+    idempotencyKey: t.string({
+      required: false,
+      description:
+        'A retry with the same key and the same input returns the same command instead of running it twice; the same key with other input is CONFLICT. Keys are per API key.',
+    }),
+    timeoutSeconds: t.int({
+      required: false,
+      description: 'Past this many seconds the command is stopped and ends TIMED_OUT.',
+    }),
   }),
 });
 const CancelCommandInput = builder.inputType('CancelCommandInput', {
-  fields: (t) => ({ id: t.id({ required: true }) }),
+  description: 'Which command `cancelCommand` stops.',
+  fields: (t) => ({ id: t.id({ required: true, description: 'The global id of the command.' }) }),
 });
 
 const runErrors = [
@@ -87,7 +159,10 @@ const runErrors = [
 ];
 
 // One union shared by runClaude, runShell and runGit (the errors plugin would make one per field).
-const RunCommandResult = builder.unionType('RunCommandResult', { types: [RunCommandPayload, ...runErrors] });
+const RunCommandResult = builder.unionType('RunCommandResult', {
+  description: 'The started command, or the error that kept it from starting.',
+  types: [RunCommandPayload, ...runErrors],
+});
 
 async function runResult(run: () => Promise<Command>): Promise<{ command: Command } | DomainError> {
   try {
@@ -104,7 +179,11 @@ async function runResult(run: () => Promise<Command>): Promise<{ command: Comman
 builder.mutationField('runClaude', (t) =>
   t.field({
     type: RunCommandResult,
-    args: { input: t.arg({ type: RunClaudeInput, required: true }) },
+    description:
+      'Run the Claude Code CLI headless with a prompt (scope `commands:run:claude`). Each output event carries the parsed stream-json message in `claude`. Errors: VALIDATION_FAILED, NOT_FOUND (no such project), FORBIDDEN (missing scope or project grant), COMMAND_NOT_ALLOWED (project policy), CONFLICT (idempotency key reused with other input), PRECONDITION_FAILED, RUNTIME_UNAVAILABLE.',
+    args: {
+      input: t.arg({ type: RunClaudeInput, required: true, description: 'The prompt and how to run it.' }),
+    },
     resolve: (_root, { input }, ctx) =>
       runResult(() => ctx.services.commands.runClaude(ctx.principal, input)),
   }),
@@ -113,7 +192,15 @@ builder.mutationField('runClaude', (t) =>
 builder.mutationField('runShell', (t) =>
   t.field({
     type: RunCommandResult,
-    args: { input: t.arg({ type: RunShellInput, required: true }) },
+    description:
+      'Run a program or a `sh -c` script in the project workspace (scope `commands:run:shell`). The command runs detached: it outlives the connection. Errors: VALIDATION_FAILED, NOT_FOUND (no such project), FORBIDDEN (missing scope or project grant), COMMAND_NOT_ALLOWED (project policy), CONFLICT (idempotency key reused with other input), PRECONDITION_FAILED, RUNTIME_UNAVAILABLE.',
+    args: {
+      input: t.arg({
+        type: RunShellInput,
+        required: true,
+        description: 'The program or script and how to run it.',
+      }),
+    },
     resolve: (_root, { input }, ctx) =>
       runResult(() => {
         const env = input.env;
@@ -131,7 +218,15 @@ builder.mutationField('runShell', (t) =>
 builder.mutationField('runGit', (t) =>
   t.field({
     type: RunCommandResult,
-    args: { input: t.arg({ type: RunGitInput, required: true }) },
+    description:
+      'Run `git` with an allowed subcommand in the project folder (scope `commands:run:git`). A folder that is not a git repository is PRECONDITION_FAILED with `details.reason` `not-a-git-repository`: run `git init` through `runShell` first. Errors: VALIDATION_FAILED, NOT_FOUND (no such project), FORBIDDEN (missing scope or project grant), COMMAND_NOT_ALLOWED (project policy), CONFLICT (idempotency key reused with other input), PRECONDITION_FAILED, RUNTIME_UNAVAILABLE.',
+    args: {
+      input: t.arg({
+        type: RunGitInput,
+        required: true,
+        description: 'The git arguments and how to run them.',
+      }),
+    },
     resolve: (_root, { input }, ctx) => runResult(() => ctx.services.commands.runGit(ctx.principal, input)),
   }),
 );
@@ -139,11 +234,16 @@ builder.mutationField('runGit', (t) =>
 builder.mutationField('cancelCommand', (t) =>
   t.field({
     type: CancelCommandPayload,
-    args: { input: t.arg({ type: CancelCommandInput, required: true }) },
+    description:
+      'Stop a queued or running command (scope `commands:cancel`): TERM to its whole process group, KILL after `RDEV_CANCEL_GRACE_SECONDS`; it ends CANCELLED. Errors: NOT_FOUND, FORBIDDEN, VALIDATION_FAILED.',
+    args: { input: t.arg({ type: CancelCommandInput, required: true, description: 'The command to stop.' }) },
     errors: {
       types: [NotFoundError, ForbiddenError, ValidationError],
       directResult: true,
-      union: { name: 'CancelCommandResult' },
+      union: {
+        name: 'CancelCommandResult',
+        description: 'The cancelled command, or why it could not be cancelled.',
+      },
     },
     resolve: async (_root, { input }, ctx) => ({
       command: await ctx.services.commands.cancel(ctx.principal, localId(String(input.id), 'Command')),

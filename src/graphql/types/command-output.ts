@@ -1,10 +1,29 @@
 import { COMMAND_STATUSES, type CommandEnd, OUTPUT_STREAMS, type OutputEvent } from '../../domain/command.js';
 import { COMMAND_END_WIRE, OUTPUT_EVENT_WIRE, type WireField } from '../../domain/output-event-wire.js';
 import { builder } from '../builder.js';
+import { describedValues } from '../described-values.js';
 import { localId } from '../global-id.js';
 
-export const CommandStatusEnum = builder.enumType('CommandStatus', { values: COMMAND_STATUSES });
-const OutputStreamEnum = builder.enumType('OutputStream', { values: OUTPUT_STREAMS });
+export const CommandStatusEnum = builder.enumType('CommandStatus', {
+  description: 'Where a command is in its life: QUEUED, RUNNING, then one of the final statuses.',
+  values: describedValues(COMMAND_STATUSES, {
+    QUEUED: 'Waiting for a free slot in its project (`Project.maxConcurrentCommands`).',
+    RUNNING: 'Started in its workspace.',
+    SUCCEEDED: 'Exited with code 0.',
+    FAILED: 'Exited with another code, was killed by a signal, or could not start.',
+    CANCELLED: 'Stopped by `cancelCommand`.',
+    TIMED_OUT: 'Stopped after `timeoutSeconds`.',
+    LOST: 'Its workspace went away under it; its end is unknown.',
+  }),
+});
+const OutputStreamEnum = builder.enumType('OutputStream', {
+  description: 'Where a piece of output came from.',
+  values: describedValues(OUTPUT_STREAMS, {
+    STDOUT: 'The standard output of the process.',
+    STDERR: 'The standard error of the process.',
+    SYSTEM: 'A line from rdev itself, e.g. that stored output was truncated.',
+  }),
+});
 
 /** The part of Pothos's field builder used here: the field types come from a table, not from code. */
 interface FieldBuilder {
@@ -54,8 +73,14 @@ builder.subscriptionField('commandOutput', (t) =>
   t.field({
     type: CommandOutputEventRef,
     description:
-      'Stored output after `after` (default 0: from the start), then live output, ending with the event whose `end` is set.',
-    args: { commandId: t.arg.id({ required: true }), after: t.arg.int({ required: false }) },
+      'Stored output after `after` (default 0: from the start), then live output, ending with the event whose `end` is set. Scope `commands:read`; an unknown or hidden command fails at once with NOT_FOUND.',
+    args: {
+      commandId: t.arg.id({ required: true, description: 'The global id of the command to follow.' }),
+      after: t.arg.int({
+        required: false,
+        description: 'The last `seq` already seen; default 0 (from the start).',
+      }),
+    },
     authScopes: { scope: 'commands:read' },
     subscribe: async (_root, args, ctx) => {
       const id = localId(String(args.commandId), 'Command');

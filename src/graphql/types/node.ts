@@ -21,14 +21,18 @@ function nodeTarget(raw: string, info: GraphQLResolveInfo): { type: string; id: 
 
 builder.queryField('node', (t) =>
   t.node({
-    args: { id: t.arg.id({ required: true }) },
+    description:
+      'The object with this global id; null when the id is malformed, unknown, or not visible to the key.',
+    args: { id: t.arg.id({ required: true, description: 'A global id.' }) },
     id: (_root, args, _ctx, info) => nodeTarget(String(args.id), info),
   }),
 );
 
 builder.queryField('nodes', (t) =>
   t.nodeList({
-    args: { ids: t.arg.idList({ required: true }) },
+    description:
+      'The objects with these global ids, in order; null for each id that leads nowhere. At most 100 ids per call, else VALIDATION_FAILED.',
+    args: { ids: t.arg.idList({ required: true, description: 'Global ids, at most 100.' }) },
     ids: (_root, args, _ctx, info) => {
       if (args.ids.length > MAX_NODES_PER_CALL) {
         throw new ValidationError([

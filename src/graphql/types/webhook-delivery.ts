@@ -6,26 +6,34 @@ import {
 } from '../../domain/webhook.js';
 import { builder } from '../builder.js';
 import { pageArgs, toConnection } from '../connection.js';
+import { describedValues } from '../described-values.js';
 import { localId } from '../global-id.js';
 import { WebhookRef } from './webhook.js';
 import { WebhookEventTypeEnum } from './webhook-event-type.js';
 
 const WebhookDeliveryStatusEnum = builder.enumType('WebhookDeliveryStatus', {
   description: 'PENDING until an attempt succeeds (SUCCEEDED) or rdev gives up (FAILED).',
-  values: WEBHOOK_DELIVERY_STATUSES,
+  values: describedValues(WEBHOOK_DELIVERY_STATUSES, {
+    PENDING: 'Not yet delivered: an attempt is due or in flight.',
+    SUCCEEDED: 'An attempt got a 2xx answer.',
+    FAILED: 'rdev gave up: the retry schedule is used up. `redeliverWebhookDelivery` can still send it.',
+  }),
 });
 
 const WebhookAttemptRef = builder.objectRef<WebhookAttempt>('WebhookAttempt').implement({
   description: 'One HTTP request of a delivery.',
   fields: (t) => ({
-    at: t.expose('at', { type: 'DateTime' }),
+    at: t.expose('at', { type: 'DateTime', description: 'When the request was sent.' }),
     manual: t.exposeBoolean('manual', {
       description: 'Asked for by redeliverWebhookDelivery, not the retry schedule.',
     }),
-    succeeded: t.exposeBoolean('succeeded'),
-    statusCode: t.exposeInt('statusCode', { nullable: true, description: 'Null when no response arrived.' }),
-    durationMs: t.exposeInt('durationMs'),
-    error: t.exposeString('error', { nullable: true }),
+    succeeded: t.exposeBoolean('succeeded', { description: 'True for a 2xx answer.' }),
+    statusCode: t.exposeInt('statusCode', {
+      nullable: true,
+      description: 'The HTTP status of the answer; null when no response arrived.',
+    }),
+    durationMs: t.exposeInt('durationMs', { description: 'How long the request took, in milliseconds.' }),
+    error: t.exposeString('error', { nullable: true, description: 'Why the attempt failed, if it did.' }),
     responseExcerpt: t.exposeString('responseExcerpt', {
       nullable: true,
       description: 'The first few KB of the response body.',
@@ -36,13 +44,14 @@ const WebhookAttemptRef = builder.objectRef<WebhookAttempt>('WebhookAttempt').im
 const WebhookAttemptConnection = builder.connectionObject({
   type: WebhookAttemptRef,
   name: 'WebhookAttemptConnection',
+  description: 'One page of delivery attempts.',
 });
 
 export const WebhookDeliveryRef = builder.objectRef<WebhookDelivery>('WebhookDelivery');
 
 builder.node(WebhookDeliveryRef, {
   description: 'One event on its way to one webhook, with its attempts.',
-  id: { resolve: (delivery) => delivery.id },
+  id: { resolve: (delivery) => delivery.id, description: 'Global id; resolve it with `node(id:)`.' },
   isTypeOf: (value) =>
     typeof value === 'object' && value !== null && 'messageId' in value && 'webhookId' in value,
   loadOne: async (id, ctx) => {
@@ -57,6 +66,7 @@ builder.node(WebhookDeliveryRef, {
   fields: (t) => ({
     webhook: t.field({
       type: WebhookRef,
+      description: 'The webhook it goes to.',
       resolve: async (d, _args, ctx) => {
         const webhook = await ctx.services.webhooks.get(ctx.principal, d.webhookId);
         if (!webhook) throw new NotFoundError('Webhook', d.webhookId);
@@ -66,21 +76,58 @@ builder.node(WebhookDeliveryRef, {
     messageId: t.exposeString('messageId', {
       description: 'The `webhook-id` header: the same on every attempt, for receivers to drop duplicates.',
     }),
-    eventType: t.field({ type: WebhookEventTypeEnum, resolve: (d) => d.eventType }),
-    projectName: t.exposeString('projectName', { nullable: true }),
+    eventType: t.field({
+      type: WebhookEventTypeEnum,
+      description: 'The event it carries.',
+      resolve: (d) => d.eventType,
+    }),
+    projectName: t.exposeString('projectName', {
+      nullable: true,
+      description: 'The project the event is about, if any.',
+    }),
     body: t.exposeString('body', { description: 'The exact body sent (and signed).' }),
     payload: t.field({ type: 'JSON', description: 'The body, parsed.', resolve: (d) => JSON.parse(d.body) }),
-    status: t.field({ type: WebhookDeliveryStatusEnum, resolve: (d) => d.status }),
-    attemptCount: t.exposeInt('attemptCount'),
-    nextAttemptAt: t.expose('nextAttemptAt', { type: 'DateTime', nullable: true }),
-    lastAttemptAt: t.expose('lastAttemptAt', { type: 'DateTime', nullable: true }),
-    lastStatusCode: t.exposeInt('lastStatusCode', { nullable: true }),
-    lastError: t.exposeString('lastError', { nullable: true }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    status: t.field({
+      type: WebhookDeliveryStatusEnum,
+      description: 'Whether it has arrived.',
+      resolve: (d) => d.status,
+    }),
+    attemptCount: t.exposeInt('attemptCount', { description: 'Requests sent so far.' }),
+    nextAttemptAt: t.expose('nextAttemptAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the next retry is due; null once it succeeded or failed for good.',
+    }),
+    lastAttemptAt: t.expose('lastAttemptAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the last request was sent.',
+    }),
+    lastStatusCode: t.exposeInt('lastStatusCode', {
+      nullable: true,
+      description: 'The HTTP status of the last answer.',
+    }),
+    lastError: t.exposeString('lastError', {
+      nullable: true,
+      description: 'Why the last attempt failed, if it did.',
+    }),
+    createdAt: t.expose('createdAt', {
+      type: 'DateTime',
+      description: 'When the event was queued for this webhook.',
+    }),
     attempts: t.field({
       type: WebhookAttemptConnection,
-      description: 'Newest first.',
-      args: { first: t.arg.int({ required: false }), after: t.arg.string({ required: false }) },
+      description: 'The requests sent, newest first.',
+      args: {
+        first: t.arg.int({
+          required: false,
+          description: 'How many items to return: 0 to 100, default 20. More is VALIDATION_FAILED.',
+        }),
+        after: t.arg.string({
+          required: false,
+          description: 'Return the items after this cursor (a `pageInfo.endCursor`).',
+        }),
+      },
       resolve: async (d, args, ctx) => {
         const page = pageArgs(args);
         return toConnection(await ctx.services.webhooks.listAttempts(ctx.principal, d.id, page), page.after);
@@ -92,20 +139,38 @@ builder.node(WebhookDeliveryRef, {
 const WebhookDeliveryConnection = builder.connectionObject({
   type: WebhookDeliveryRef,
   name: 'WebhookDeliveryConnection',
+  description: 'One page of deliveries.',
 });
 
 const WebhookDeliveryFilter = builder.inputType('WebhookDeliveryFilter', {
-  fields: (t) => ({ status: t.field({ type: WebhookDeliveryStatusEnum, required: false }) }),
+  description: 'Narrows the delivery list.',
+  fields: (t) => ({
+    status: t.field({
+      type: WebhookDeliveryStatusEnum,
+      required: false,
+      description: 'Only deliveries in this status.',
+    }),
+  }),
 });
 
 builder.objectField(WebhookRef, 'deliveries', (t) =>
   t.field({
     type: WebhookDeliveryConnection,
-    description: 'Newest first.',
+    description: 'Events sent or to be sent to this webhook, newest first.',
     args: {
-      first: t.arg.int({ required: false }),
-      after: t.arg.string({ required: false }),
-      filter: t.arg({ type: WebhookDeliveryFilter, required: false }),
+      first: t.arg.int({
+        required: false,
+        description: 'How many items to return: 0 to 100, default 20. More is VALIDATION_FAILED.',
+      }),
+      after: t.arg.string({
+        required: false,
+        description: 'Return the items after this cursor (a `pageInfo.endCursor`).',
+      }),
+      filter: t.arg({
+        type: WebhookDeliveryFilter,
+        required: false,
+        description: 'Which deliveries to list.',
+      }),
     },
     resolve: async (w, args, ctx) => {
       const page = pageArgs(args);
@@ -123,24 +188,37 @@ builder.objectField(WebhookRef, 'deliveries', (t) =>
 );
 
 const RedeliverWebhookDeliveryInput = builder.inputType('RedeliverWebhookDeliveryInput', {
-  fields: (t) => ({ id: t.id({ required: true, description: 'The delivery.' }) }),
+  description: 'Which delivery to send again.',
+  fields: (t) => ({ id: t.id({ required: true, description: 'The global id of the delivery.' }) }),
 });
 
 export const WebhookDeliveryPayload = (name: string) =>
   builder.objectRef<{ delivery: WebhookDelivery }>(name).implement({
-    fields: (t) => ({ delivery: t.field({ type: WebhookDeliveryRef, resolve: (p) => p.delivery }) }),
+    description: 'The delivery, queued to be sent.',
+    fields: (t) => ({
+      delivery: t.field({
+        type: WebhookDeliveryRef,
+        description: 'The delivery.',
+        resolve: (p) => p.delivery,
+      }),
+    }),
   });
 
 builder.mutationField('redeliverWebhookDelivery', (t) =>
   t.field({
     type: WebhookDeliveryPayload('RedeliverWebhookDeliveryPayload'),
     description:
-      'Sends the delivery again, once, with its original `webhook-id` and body (the attempt is marked manual).',
-    args: { input: t.arg({ type: RedeliverWebhookDeliveryInput, required: true }) },
+      'Sends the delivery again, once, with its original `webhook-id` and body (the attempt is marked manual). Scope `webhooks:manage`. Errors: VALIDATION_FAILED, NOT_FOUND, CONFLICT.',
+    args: {
+      input: t.arg({ type: RedeliverWebhookDeliveryInput, required: true, description: 'The delivery.' }),
+    },
     errors: {
       types: [ValidationError, NotFoundError, ConflictError],
       directResult: true,
-      union: { name: 'RedeliverWebhookDeliveryResult' },
+      union: {
+        name: 'RedeliverWebhookDeliveryResult',
+        description: 'The delivery, or why it could not be sent again.',
+      },
     },
     resolve: async (_root, { input }, ctx) => ({
       delivery: await ctx.services.webhooks.redeliver(

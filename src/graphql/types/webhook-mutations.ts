@@ -9,8 +9,9 @@ import { WebhookEventTypeEnum } from './webhook-event-type.js';
 
 const WebhookSecretPayload = (name: string) =>
   builder.objectRef<{ webhook: Webhook; secret: string }>(name).implement({
+    description: 'The webhook and its new signing secret.',
     fields: (t) => ({
-      webhook: t.field({ type: WebhookRef, resolve: (p) => p.webhook }),
+      webhook: t.field({ type: WebhookRef, description: 'The webhook.', resolve: (p) => p.webhook }),
       secret: t.exposeString('secret', {
         description: 'The signing secret (`whsec_...`). Shown only here: store it now.',
       }),
@@ -18,17 +19,22 @@ const WebhookSecretPayload = (name: string) =>
   });
 
 const CreateWebhookInput = builder.inputType('CreateWebhookInput', {
+  description: 'A new webhook.',
   fields: (t) => ({
     url: t.string({
       required: true,
       description: 'http or https; internal and private addresses are refused.',
     }),
-    events: t.field({ type: [WebhookEventTypeEnum], required: true }),
+    events: t.field({
+      type: [WebhookEventTypeEnum],
+      required: true,
+      description: 'The event types to receive.',
+    }),
     projectNames: t.stringList({
       required: false,
       description: 'Only events of these projects. Omit for every project.',
     }),
-    description: t.string({ required: false }),
+    description: t.string({ required: false, description: 'A note for people.' }),
     sendTraceContext: t.boolean({
       required: false,
       description:
@@ -39,21 +45,33 @@ const CreateWebhookInput = builder.inputType('CreateWebhookInput', {
 const UpdateWebhookInput = builder.inputType('UpdateWebhookInput', {
   description: 'Omitted fields stay as they are; `projectNames: null` means every project.',
   fields: (t) => ({
-    id: t.id({ required: true }),
-    url: t.string({ required: false }),
-    events: t.field({ type: [WebhookEventTypeEnum], required: false }),
-    projectNames: t.stringList({ required: false }),
-    description: t.string({ required: false }),
+    id: t.id({ required: true, description: 'The global id of the webhook.' }),
+    url: t.string({
+      required: false,
+      description: 'A new URL: http or https; internal and private addresses are refused.',
+    }),
+    events: t.field({
+      type: [WebhookEventTypeEnum],
+      required: false,
+      description: 'The new event types, replacing the old ones.',
+    }),
+    projectNames: t.stringList({
+      required: false,
+      description: 'Only events of these projects; null: every project.',
+    }),
+    description: t.string({ required: false, description: 'A new note.' }),
     enabled: t.boolean({ required: false, description: 'Enabling also clears the failure run.' }),
     sendTraceContext: t.boolean({ required: false, description: 'Send `traceparent` with each request.' }),
   }),
 });
 const DeleteWebhookInput = builder.inputType('DeleteWebhookInput', {
-  fields: (t) => ({ id: t.id({ required: true }) }),
+  description: 'Which webhook to delete.',
+  fields: (t) => ({ id: t.id({ required: true, description: 'The global id of the webhook.' }) }),
 });
 const RotateWebhookSecretInput = builder.inputType('RotateWebhookSecretInput', {
+  description: 'Which webhook gets a new signing secret.',
   fields: (t) => ({
-    id: t.id({ required: true }),
+    id: t.id({ required: true, description: 'The global id of the webhook.' }),
     overlapSeconds: t.int({
       required: false,
       description:
@@ -62,7 +80,8 @@ const RotateWebhookSecretInput = builder.inputType('RotateWebhookSecretInput', {
   }),
 });
 const PingWebhookInput = builder.inputType('PingWebhookInput', {
-  fields: (t) => ({ id: t.id({ required: true }) }),
+  description: 'Which webhook to ping.',
+  fields: (t) => ({ id: t.id({ required: true, description: 'The global id of the webhook.' }) }),
 });
 
 const webhookId = (id: string | number) => localId(String(id), 'Webhook');
@@ -70,11 +89,16 @@ const webhookId = (id: string | number) => localId(String(id), 'Webhook');
 builder.mutationField('createWebhook', (t) =>
   t.field({
     type: WebhookSecretPayload('CreateWebhookPayload'),
-    args: { input: t.arg({ type: CreateWebhookInput, required: true }) },
+    description:
+      'Create a webhook (scope `webhooks:manage`); its signing secret is in the answer only. Errors: VALIDATION_FAILED (e.g. a private address), FORBIDDEN (projects outside the key).',
+    args: { input: t.arg({ type: CreateWebhookInput, required: true, description: 'The new webhook.' }) },
     errors: {
       types: [ValidationError, ForbiddenError],
       directResult: true,
-      union: { name: 'CreateWebhookResult' },
+      union: {
+        name: 'CreateWebhookResult',
+        description: 'The new webhook and its secret, or why it was refused.',
+      },
     },
     resolve: (_root, { input }, ctx) =>
       ctx.services.webhooks.create(ctx.principal, {
@@ -90,13 +114,23 @@ builder.mutationField('createWebhook', (t) =>
 builder.mutationField('updateWebhook', (t) =>
   t.field({
     type: builder.objectRef<{ webhook: Webhook }>('UpdateWebhookPayload').implement({
-      fields: (f) => ({ webhook: f.field({ type: WebhookRef, resolve: (p) => p.webhook }) }),
+      description: 'The webhook after the change.',
+      fields: (f) => ({
+        webhook: f.field({ type: WebhookRef, description: 'The webhook.', resolve: (p) => p.webhook }),
+      }),
     }),
-    args: { input: t.arg({ type: UpdateWebhookInput, required: true }) },
+    description:
+      'Change a webhook (scope `webhooks:manage`). Errors: VALIDATION_FAILED, FORBIDDEN, NOT_FOUND.',
+    args: {
+      input: t.arg({ type: UpdateWebhookInput, required: true, description: 'The webhook and its changes.' }),
+    },
     errors: {
       types: [ValidationError, ForbiddenError, NotFoundError],
       directResult: true,
-      union: { name: 'UpdateWebhookResult' },
+      union: {
+        name: 'UpdateWebhookResult',
+        description: 'The changed webhook, or why the change was refused.',
+      },
     },
     resolve: async (_root, { input }, ctx) => ({
       webhook: await ctx.services.webhooks.update(ctx.principal, {
@@ -115,10 +149,20 @@ builder.mutationField('updateWebhook', (t) =>
 builder.mutationField('deleteWebhook', (t) =>
   t.field({
     type: builder.objectRef<{ deletedId: string }>('DeleteWebhookPayload').implement({
-      fields: (f) => ({ deletedId: f.exposeID('deletedId') }),
+      description: 'The webhook is gone, with its pending deliveries.',
+      fields: (f) => ({
+        deletedId: f.exposeID('deletedId', { description: 'The global id of the deleted webhook.' }),
+      }),
     }),
-    args: { input: t.arg({ type: DeleteWebhookInput, required: true }) },
-    errors: { types: [NotFoundError], directResult: true, union: { name: 'DeleteWebhookResult' } },
+    description: 'Delete a webhook (scope `webhooks:manage`). Errors: NOT_FOUND.',
+    args: {
+      input: t.arg({ type: DeleteWebhookInput, required: true, description: 'The webhook to delete.' }),
+    },
+    errors: {
+      types: [NotFoundError],
+      directResult: true,
+      union: { name: 'DeleteWebhookResult', description: 'The deleted id, or NOT_FOUND.' },
+    },
     resolve: async (_root, { input }, ctx) => {
       const { deletedId } = await ctx.services.webhooks.delete(ctx.principal, webhookId(input.id));
       return { deletedId: encodeGlobalID('Webhook', deletedId) };
@@ -129,11 +173,18 @@ builder.mutationField('deleteWebhook', (t) =>
 builder.mutationField('rotateWebhookSecret', (t) =>
   t.field({
     type: WebhookSecretPayload('RotateWebhookSecretPayload'),
-    args: { input: t.arg({ type: RotateWebhookSecretInput, required: true }) },
+    description:
+      'Give a webhook a new signing secret (scope `webhooks:manage`); deliveries carry signatures with both secrets for `overlapSeconds`. Errors: VALIDATION_FAILED, NOT_FOUND.',
+    args: {
+      input: t.arg({ type: RotateWebhookSecretInput, required: true, description: 'The webhook to rotate.' }),
+    },
     errors: {
       types: [ValidationError, NotFoundError],
       directResult: true,
-      union: { name: 'RotateWebhookSecretResult' },
+      union: {
+        name: 'RotateWebhookSecretResult',
+        description: 'The webhook and its new secret, or why rotation was refused.',
+      },
     },
     resolve: (_root, { input }, ctx) =>
       ctx.services.webhooks.rotateSecret(ctx.principal, {
@@ -146,12 +197,13 @@ builder.mutationField('rotateWebhookSecret', (t) =>
 builder.mutationField('pingWebhook', (t) =>
   t.field({
     type: WebhookDeliveryPayload('PingWebhookPayload'),
-    description: 'Sends a `webhook.ping` event to this webhook alone, whatever it subscribed to.',
-    args: { input: t.arg({ type: PingWebhookInput, required: true }) },
+    description:
+      'Sends a `webhook.ping` event to this webhook alone, whatever it subscribed to (scope `webhooks:manage`). Errors: VALIDATION_FAILED, NOT_FOUND.',
+    args: { input: t.arg({ type: PingWebhookInput, required: true, description: 'The webhook to ping.' }) },
     errors: {
       types: [ValidationError, NotFoundError],
       directResult: true,
-      union: { name: 'PingWebhookResult' },
+      union: { name: 'PingWebhookResult', description: 'The ping delivery, or why it could not be sent.' },
     },
     resolve: async (_root, { input }, ctx) => ({
       delivery: await ctx.services.webhooks.ping(ctx.principal, webhookId(input.id)),
