@@ -13,6 +13,8 @@ export interface AdminServices {
   close(): Promise<void>;
 }
 export type OpenAdmin = () => Promise<AdminServices>;
+/** The project names rdev serves, or `null` when they cannot be known from here. */
+export type KnownProjects = () => Promise<string[] | null>;
 export type Out = (line: string) => void;
 
 /** A mistake in what the user typed: answered with one line and exit code 1. */
@@ -42,12 +44,25 @@ export interface CreateOptions {
 }
 
 /** `rdev keys create`: writes the new key alone on its own line of stdout. */
-export async function createKey(open: OpenAdmin, opts: CreateOptions, out: Out): Promise<void> {
+export async function createKey(
+  open: OpenAdmin,
+  knownProjects: KnownProjects,
+  opts: CreateOptions,
+  out: Out,
+): Promise<void> {
   if (opts.scope.length === 0) throw new UsageError('at least one --scope is required');
   const scopes = opts.scope.map(toScope);
   for (const project of opts.project) {
     const problem = projectNameProblem(project);
     if (problem) throw new UsageError(`--project "${project}": ${problem}`);
+  }
+  if (opts.project.length) {
+    const known = await knownProjects();
+    const unknown = known ? opts.project.filter((p) => !known.includes(p)) : [];
+    if (known && unknown.length)
+      throw new UsageError(
+        `no project named ${unknown.map((p) => `"${p}"`).join(', ')} (projects: ${known.join(', ') || 'none'})`,
+      );
   }
   const expiresAt = opts.expires ? new Date(opts.expires) : null;
   if (expiresAt && Number.isNaN(expiresAt.getTime()))

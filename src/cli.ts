@@ -13,6 +13,7 @@ const out = (line: string): void => {
 };
 const keys = () => import('./cli-keys.js');
 const openAdmin = async () => (await import('./admin.js')).openAdminServices(loadConfig());
+const knownProjects = async () => (await import('./admin.js')).knownProjectNames(loadConfig());
 
 function buildProgram(setCode: (code: number) => void): Command {
   const program = new Command('rdev')
@@ -66,6 +67,7 @@ function buildProgram(setCode: (code: number) => void): Command {
     .action(async (opts) =>
       (await keys()).createKey(
         openAdmin,
+        knownProjects,
         { ...opts, scope: opts.scope ?? [], project: opts.project ?? [], allowIp: opts.allowIp ?? [] },
         out,
       ),

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -113,5 +113,16 @@ describe('rdev keys', () => {
     expect(bad.stderr).toBe(
       'rdev keys create: --project "Not_A_Project": a project name uses lower-case letters, digits and "-", and starts and ends with a letter or digit',
     );
+  });
+
+  it('create refuses a project the local runtime does not serve, naming those it does', {
+    timeout: 60_000,
+  }, async () => {
+    mkdirSync(join(env.RDEV_WORKSPACES_DIR, 'alpha'), { recursive: true });
+    const nope = await rdev('keys', 'create', '--name', 'x', '--scope', 'admin', '--project', 'nope');
+    expect(nope.code).toBe(1);
+    expect(nope.stderr).toBe('rdev keys create: no project named "nope" (projects: alpha)');
+    const alpha = await rdev('keys', 'create', '--name', 'x', '--scope', 'admin', '--project', 'alpha');
+    expect(alpha.code, alpha.stderr).toBe(0);
   });
 });
