@@ -105,8 +105,10 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode; // commander already said why
     const message = error instanceof Error ? error.message : String(error);
-    const failed = program.args.length ? ` ${program.args.slice(0, 2).join(' ')}` : '';
-    process.stderr.write(error instanceof ConfigError ? `rdev: ${message}\n` : `rdev${failed}: ${message}\n`);
+    // A keys subcommand names itself (`rdev keys create: ...`); serve and migrate say `rdev: ...`.
+    const keysCall = program.args[0] === 'keys' && !(error instanceof ConfigError);
+    const who = keysCall ? `rdev ${program.args.slice(0, 2).join(' ')}` : 'rdev';
+    process.stderr.write(`${who}: ${message}\n`);
     return 1;
   }
 }
