@@ -1,4 +1,6 @@
+import { readdir } from 'node:fs/promises';
 import { migrations } from '../migrations/index.js';
+import { LocalProjectSource } from './adapters/local/local-project-source.js';
 import { openReachableDatabase } from './adapters/postgres/database.js';
 import { migrateToLatest } from './adapters/postgres/migrator.js';
 import { createPostgresStores } from './adapters/postgres/postgres-stores.js';
@@ -46,4 +48,25 @@ export async function openAdminServices(
     onKeyChanged: () => {},
   });
   return { apiKeys, close: () => database.close() };
+}
+
+/**
+ * The projects rdev serves, when it can know them without a server: the local runtime's folders
+ * and projects file, read as `rdev serve` reads them.
+ * `null` for Kubernetes, whose projects are pods that may come and go.
+ */
+export async function knownProjectNames(config: Config): Promise<string[] | null> {
+  if (config.runtime === 'kubernetes') return null;
+  // Read without creating anything: a missing or empty folder gets only `demo` when serving starts.
+  const entries = await readdir(config.workspacesDir, { withFileTypes: true }).catch(() => []);
+  if (!entries.some((e) => (e.isDirectory() || e.isSymbolicLink()) && !e.name.startsWith('.')))
+    return ['demo'];
+  const source = new LocalProjectSource({
+    workspacesDir: config.workspacesDir,
+    projectsFile: config.projects.projectsFile,
+    rescanMs: config.projects.localRescanMs,
+    createDemo: false,
+  });
+  const snapshot = await source.load();
+  return snapshot.projects.map((p) => p.name);
 }

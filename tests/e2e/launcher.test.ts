@@ -58,7 +58,7 @@ describe('bin/rdev.js', () => {
     }
     symlinkSync(join(REPO_ROOT, 'node_modules'), join(copy, 'node_modules'));
     const cli = join(copy, 'src', 'cli.ts');
-    writeFileSync(cli, readFileSync(cli, 'utf8').replace('Usage: rdev <command>', 'Usage: rdev <verb>'));
+    writeFileSync(cli, readFileSync(cli, 'utf8').replace(".usage('<command>')", ".usage('<verb>')"));
 
     const first = await rdevHelp(copy);
     expect(first.code, first.stderr).toBe(0);
@@ -69,7 +69,7 @@ describe('bin/rdev.js', () => {
     expect(again.stderr).toBe('');
     expect(again.stdout).toContain('Usage: rdev <verb>');
 
-    writeFileSync(cli, readFileSync(cli, 'utf8').replace('Usage: rdev <verb>', 'Usage: rdev <noun>'));
+    writeFileSync(cli, readFileSync(cli, 'utf8').replace(".usage('<verb>')", ".usage('<noun>')"));
     const edited = await rdevHelp(copy);
     expect(edited.stderr).toContain('rdev: compiling the server (the sources changed)');
     expect(edited.stdout).toContain('Usage: rdev <noun>');
