@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/test-app.js';
+import { until } from '../support/wait.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 
 /**
@@ -115,7 +116,7 @@ describe('logs', () => {
     expect(run.data.runShell.__typename).toBe('RunCommandPayload');
     const inline = await gql(
       `mutation { runShell(input: { projectName: "demo", argv: ["true"], cwd: "missing", env: { API_TOKEN: "${inlineSecret}" } }) {
-        __typename } }`,
+        __typename ... on RunCommandPayload { command { id } } } }`,
     );
     expect(inline.data.runShell.__typename).toBe('RunCommandPayload');
     const refused = await gql(
@@ -130,10 +131,30 @@ describe('logs', () => {
       if (Date.now() > deadline) throw new Error('the webhook attempts were not logged in time');
       await new Promise((r) => setTimeout(r, 100));
     }
-    const { data } = await gql(`query($id: ID!) { command(id: $id) { status } }`, {
-      id: run.data.runShell.command.id,
+    // Both commands fail, each for its own reason: the script's exit code, and a working
+    // directory that does not exist (the command never starts, and says why).
+    const ended = async (id: string) => {
+      let command: { status: string; exitCode: number | null; error: string | null } | undefined;
+      await until(
+        async () => {
+          command = (await gql(`query($id: ID!) { command(id: $id) { status exitCode error } }`, { id })).data
+            .command;
+          return command?.status === 'FAILED';
+        },
+        15_000,
+        `command ${id} to fail`,
+      );
+      return command;
+    };
+    expect(await ended(run.data.runShell.command.id)).toEqual({
+      status: 'FAILED',
+      exitCode: 3,
+      error: 'exit code 3',
     });
-    expect(['FAILED', 'RUNNING']).toContain(data.command.status);
+    expect(await ended(inline.data.runShell.command.id)).toMatchObject({
+      status: 'FAILED',
+      error: 'the working directory does not exist',
+    });
 
     const all = t.logs.join('');
     expect(all.length).toBeGreaterThan(0);

@@ -11,6 +11,8 @@ export interface SseSession {
   events: SseEvent[];
   /** The `Last-Event-ID` header of each request the client made, in order (null for none). */
   requests: (string | null)[];
+  /** How many events the client had received when it made each request, in order. */
+  receivedBeforeRequest: number[];
   /** Status codes of the answers, in order. */
   statuses: number[];
   /** Resolves when the end event arrived. */
@@ -29,7 +31,12 @@ export function openCommandStream(
   options: { cutAfterBytes?: number; closeOnEnd?: boolean } = {},
 ): SseSession {
   let cut = options.cutAfterBytes === undefined;
-  const session = { events: [] as SseEvent[], requests: [] as (string | null)[], statuses: [] as number[] };
+  const session = {
+    events: [] as SseEvent[],
+    requests: [] as (string | null)[],
+    receivedBeforeRequest: [] as number[],
+    statuses: [] as number[],
+  };
   const source = new EventSource(`${baseUrl}/api/v1/commands/${commandId}/stream`, {
     fetch: async (input, init) => {
       const headers: Record<string, string> = {
@@ -37,6 +44,7 @@ export function openCommandStream(
         authorization: `Bearer ${key}`,
       };
       session.requests.push(headers['Last-Event-ID'] ?? null);
+      session.receivedBeforeRequest.push(session.events.length);
       const response = await fetch(input, { ...init, headers });
       session.statuses.push(response.status);
       if (cut || !response.body) return response;
