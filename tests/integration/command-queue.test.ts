@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,16 +30,15 @@ describe.each(COMMAND_RUNTIMES)('the command queue on the %s runtime', (runtime)
     const go = join(t.workspace, 'go');
     const order = join(t.workspace, 'order');
     // Two blockers fill both slots until the test lets them go.
-    const blockers = [
-      await t.runShell({
-        script: `echo blocker >> order; while [ ! -f go ]; do sleep 0.05; done`,
+    // Every command's process also marks itself live in `live/` while it runs, so the limit is
+    // checked on processes, not only on the RUNNING column a process might start ahead of.
+    mkdirSync(join(t.workspace, 'live'), { recursive: true });
+    const blocker = (name: string) =>
+      t.runShell({
+        script: `touch live/${name}; echo blocker >> order; while [ ! -f go ]; do sleep 0.05; done; rm live/${name}`,
         priority: 0,
-      }),
-      await t.runShell({
-        script: `echo blocker >> order; while [ ! -f go ]; do sleep 0.05; done`,
-        priority: 0,
-      }),
-    ];
+      });
+    const blockers = [await blocker('b0'), await blocker('b1')];
     await waitFor(
       () => existsSync(order) && readFileSync(order, 'utf8').split('\n').length === 3,
       'both blockers running',
@@ -50,10 +49,12 @@ describe.each(COMMAND_RUNTIMES)('the command queue on the %s runtime', (runtime)
         .execute(t.database.db)
         .then((r) => r.rows[0]!.n);
     let maxRunning = 0;
+    let maxLive = 0;
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
         maxRunning = Math.max(maxRunning, await running());
+        maxLive = Math.max(maxLive, readdirSync(join(t.workspace, 'live')).length);
         await new Promise((r) => setTimeout(r, 10));
       }
     })();
@@ -61,7 +62,12 @@ describe.each(COMMAND_RUNTIMES)('the command queue on the %s runtime', (runtime)
     const priorities = [10, 90, 50, 70, 30, 90];
     const queued: { id: string; status: string }[] = [];
     for (const [i, priority] of priorities.entries()) {
-      queued.push(await t.runShell({ script: `echo ${i}:${priority} >> order; sleep 0.2`, priority }));
+      queued.push(
+        await t.runShell({
+          script: `touch live/q${i}; echo ${i}:${priority} >> order; sleep 0.2; rm live/q${i}`,
+          priority,
+        }),
+      );
     }
     expect(queued.every((c) => c.status === 'QUEUED')).toBe(true);
     // Higher priority first, then the older one.
@@ -79,6 +85,7 @@ describe.each(COMMAND_RUNTIMES)('the command queue on the %s runtime', (runtime)
     await sampler;
 
     expect(maxRunning).toBe(2);
+    expect(maxLive).toBe(2);
     // Priority order: no command was claimed before one that ranks above it (one claim may take
     // two at once, at the same instant).
     const rows = await sql<{ id: string; started: string }>`
