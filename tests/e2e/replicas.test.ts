@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient } from 'graphql-ws';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -103,10 +103,19 @@ describe.runIf(POSTGRES_URL)('several replicas on one postgres', () => {
     const c = cluster;
     // Fill the three slots, so the next thirty all wait in the queue together.
     // They hold their slots until the test releases them, however slow the machine is.
+    // Each process also marks itself live in `live/` while it runs: the limit is checked on
+    // processes, not only on the RUNNING column.
+    const live = join(c.workspaces, 'beta', 'live');
+    mkdirSync(live, { recursive: true });
+    const marked = (body: string) => `m=live/$$; touch $m; ${body}; rm $m`;
     for (let i = 0; i < 3; i++) {
-      await run(c, i % 2, { projectName: 'beta', script: 'while [ ! -e release ]; do sleep 0.05; done' });
+      await run(c, i % 2, {
+        projectName: 'beta',
+        script: marked('while [ ! -e release ]; do sleep 0.05; done'),
+      });
     }
     let maxRunning = 0;
+    let maxLive = 0;
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
@@ -114,6 +123,7 @@ describe.runIf(POSTGRES_URL)('several replicas on one postgres', () => {
           `SELECT count(*)::int AS n FROM commands WHERE project_name = 'beta' AND status = 'RUNNING'`,
         );
         maxRunning = Math.max(maxRunning, rows[0].n);
+        maxLive = Math.max(maxLive, readdirSync(live).length);
         await sleep(20);
       }
     })();
@@ -124,7 +134,7 @@ describe.runIf(POSTGRES_URL)('several replicas on one postgres', () => {
         Array.from({ length: 10 }, (_, j) =>
           run(c, j % 2, {
             projectName: 'beta',
-            script: 'sleep 0.2; echo ok',
+            script: marked('sleep 0.2; echo ok'),
             priority: [10, 50, 90][j % 3]!,
           }),
         ),
@@ -136,6 +146,7 @@ describe.runIf(POSTGRES_URL)('several replicas on one postgres', () => {
     await sampler;
     expect(maxRunning).toBeLessThanOrEqual(3);
     expect(maxRunning).toBe(3);
+    expect(maxLive).toBe(3);
     const { rows } = await c.sql.query(
       `SELECT priority, created_at, started_at, status FROM commands WHERE project_name = 'beta' ORDER BY created_at OFFSET 3`,
     );
