@@ -82,8 +82,8 @@ describe.each(COMMAND_RUNTIMES)('command output on the %s runtime', (runtime) =>
     expect(session.requests[0]).toBeNull();
     const seen = session.events.map((e) => e.data.seq);
     // The reconnect asked for what followed the last complete event before the cut.
-    const beforeCut = session.receivedBeforeRequest[1];
-    expect(session.requests[1]).toBe(beforeCut > 0 ? session.events[beforeCut - 1].id : null);
+    const beforeCut = session.receivedBeforeRequest[1]!;
+    expect(session.requests[1]).toBe(beforeCut > 0 ? session.events[beforeCut - 1]!.id : null);
     expect(seen).toEqual(Array.from({ length: seen.length }, (_, i) => i + 1));
     expect(session.events.every((e) => e.id === String(e.data.seq))).toBe(true);
     const stdout = session.events
