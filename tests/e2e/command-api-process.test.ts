@@ -155,7 +155,8 @@ describe.each(['local', 'kubernetes'] as const)('the API in its own process, %s 
       `API RSS peak: ${(small.peak / MB).toFixed(0)} MiB at 20 MB, ${(big.peak / MB).toFixed(0)} MiB at 200 MB`,
     );
     expect(big.command).toMatchObject({ status: 'SUCCEEDED', exitCode: 0, outputTruncated: true });
-    expect(big.peak - small.peak).toBeLessThan(48 * MB);
+    // Output that followed the size would add 180 MB; the bound leaves room for a busy machine's noise.
+    expect(big.peak - small.peak).toBeLessThan(100 * MB);
 
     const { command } = await graphql(
       `query($id: ID!, $after: Int) { command(id: $id) { output(after: $after, first: 5) { seq stream data end { status } } } }`,

@@ -399,13 +399,13 @@ describe.each(variants)('supervise.sh on $name', (variant) => {
 
   it('keeps running without its caller and survives a restarted follow', async () => {
     const runDir = newRunDir();
-    const began = Date.now();
     await start(runDir, [
       'sh',
       '-c',
       'i=0; while [ $i -lt 12 ]; do echo line$i; i=$((i+1)); sleep 0.1; done',
     ]);
-    expect(Date.now() - began).toBeLessThan(700);
+    // Start returned without waiting for the command: it is still running. (How fast the
+    // supervisor starts is measured by `npm run bench`, not asserted here.)
     expect(await status(runDir)).toMatchObject({ state: 'running' });
 
     const first = follow(variant, script, runDir);
