@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { generateKeyText } from '../../src/domain/api-key-text.js';
 import { startTestApp, type TestApp, useSharedTestApps } from '../support/test-app.js';
 import { DATABASE_KINDS } from '../support/test-databases.js';
-import { sleep, until } from '../support/wait.js';
+import { until } from '../support/wait.js';
 
 const VIEWER = '{ viewer { scopes } }';
 
