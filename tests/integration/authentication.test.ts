@@ -228,4 +228,26 @@ describe.each(DATABASE_KINDS)('authentication on %s', (kind) => {
       expect.any(String),
     );
   });
+
+  it('in production serves no GraphiQL and suggests no field names, and otherwise answers the same', async () => {
+    const observe = async (app: TestApp) => {
+      const page = await fetch(`${app.url}/graphql`, { headers: { accept: 'text/html' } });
+      const typo = await app.graphql('{ viewer { scopez } }', {}, app.auth());
+      const ok = await app.graphql('{ viewer { scopes } }', {}, app.auth());
+      return {
+        graphiql: page.status === 200 && (page.headers.get('content-type') ?? '').includes('text/html'),
+        typo: typo.body.errors[0].message as string,
+        ok: ok.body,
+      };
+    };
+    const usual = await observe((t = await startTestApp(kind)));
+    await t.close();
+    const production = await observe((t = await startTestApp(kind, { NODE_ENV: 'production' })));
+    expect(usual.graphiql).toBe(true);
+    expect(production.graphiql).toBe(false);
+    expect(usual.typo).toMatch(/Did you mean "scopes"/);
+    expect(production.typo).toMatch(/Cannot query field "scopez"/);
+    expect(production.typo).not.toMatch(/Did you mean|scopes/);
+    expect(production.ok).toEqual(usual.ok);
+  });
 });
