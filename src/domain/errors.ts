@@ -147,6 +147,13 @@ export class RuntimeUnavailableError extends DomainError {
   }
 }
 
+/**
+ * The workspace answered but could not do what was asked: the run supervisor failed or could not
+ * be installed. Clients see it as RUNTIME_UNAVAILABLE like any runtime trouble; starting a command
+ * counts it as a failed attempt, where a workspace that cannot be reached at all is waited for.
+ */
+export class WorkspaceFailedError extends RuntimeUnavailableError {}
+
 export class PayloadTooLargeError extends DomainError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super('PAYLOAD_TOO_LARGE', message, details);

@@ -1,7 +1,12 @@
 import { ClaudeRunTracker } from '../domain/claude-stream.js';
 import type { CommandEnd, CommandStatus } from '../domain/command.js';
 import type { CommandExit } from '../domain/command-run.js';
-import { DomainError, RuntimeUnavailableError, ValidationError } from '../domain/errors.js';
+import {
+  DomainError,
+  RuntimeUnavailableError,
+  ValidationError,
+  WorkspaceFailedError,
+} from '../domain/errors.js';
 import { OutputChunker } from '../domain/output-chunker.js';
 import { LineSplitter } from '../domain/output-splitter.js';
 import type { ClaimedCommand, CommandStore } from '../ports/command-store.js';
@@ -136,8 +141,10 @@ export class CommandFollower {
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       // A workspace that cannot be reached (circuit open, API timing out) is waited for, however
-      // long the outage: such failures use up no attempt, and the claims back off meanwhile.
-      const unreachable = error instanceof RuntimeUnavailableError;
+      // long the outage: such failures use up no attempt, and the claims back off meanwhile. One
+      // that answered but failed (the supervisor could not be installed or failed) uses one.
+      const unreachable =
+        error instanceof RuntimeUnavailableError && !(error instanceof WorkspaceFailedError);
       this.deps.onStartReached?.(!unreachable);
       if (
         error instanceof ValidationError ||
@@ -152,7 +159,9 @@ export class CommandFollower {
         });
       } else {
         // The workspace could not be reached; start is idempotent, so trying again later is safe.
-        await this.deps.store.requeue(c.id, this.deps.owner, `start failed, will retry: ${message}`);
+        await this.deps.store.requeue(c.id, this.deps.owner, `start failed, will retry: ${message}`, {
+          attemptUsed: !unreachable,
+        });
         if (!unreachable) await this.deps.bus.publish('dispatch', { projectName: c.projectName });
       }
       return false;

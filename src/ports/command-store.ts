@@ -97,8 +97,11 @@ export interface CommandStore {
     leaseMs: number,
     agingSeconds: number,
   ): Promise<ClaimedCommand[]>;
-  /** Puts a claimed command back in the queue (its start failed before anything ran). */
-  requeue(id: string, owner: string, error: string): Promise<boolean>;
+  /**
+   * Puts a claimed command back in the queue. `attemptUsed: false` gives the claim's start attempt
+   * back (the workspace could not be reached, so nothing was tried).
+   */
+  requeue(id: string, owner: string, error: string, options?: { attemptUsed?: boolean }): Promise<boolean>;
   /** Forgets stdin and env once the command started: they may hold secrets. */
   clearStartInputs(id: string): Promise<void>;
   /** Extends `owner`'s leases; returns the ids it still holds. */

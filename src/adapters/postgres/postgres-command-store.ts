@@ -172,10 +172,22 @@ export class PostgresCommandStore implements CommandStore {
     });
   }
 
-  async requeue(id: string, owner: string, error: string): Promise<boolean> {
+  async requeue(
+    id: string,
+    owner: string,
+    error: string,
+    options: { attemptUsed?: boolean } = {},
+  ): Promise<boolean> {
     const result = await this.db
       .updateTable('commands')
-      .set({ status: 'QUEUED', started_at: null, lease_owner: null, lease_expires_at: null, error })
+      .set({
+        status: 'QUEUED',
+        started_at: null,
+        lease_owner: null,
+        lease_expires_at: null,
+        error,
+        ...(options.attemptUsed === false ? { start_attempts: sql`greatest(start_attempts - 1, 0)` } : {}),
+      })
       .where('id', '=', id)
       .where('lease_owner', '=', owner)
       .where('status', '=', 'RUNNING')

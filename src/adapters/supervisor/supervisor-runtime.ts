@@ -7,7 +7,7 @@ import {
   type RunState,
   type StopOutcome,
 } from '../../domain/command-run.js';
-import { RuntimeUnavailableError, ValidationError } from '../../domain/errors.js';
+import { RuntimeUnavailableError, ValidationError, WorkspaceFailedError } from '../../domain/errors.js';
 import { argvIssues, encodeRunEnvironment, resolveRunCwd } from '../../domain/run-request.js';
 import type { ExecTransport } from '../../ports/exec-transport.js';
 import type {
@@ -283,7 +283,7 @@ export class SupervisorRuntime implements WorkspaceRuntime {
     const argv = installArgv(superviseScriptPath(target.workspacePath), SCRIPT_BYTES.length);
     const result = await this.execute(target, argv, SCRIPT_BYTES, this.operationTimeoutMs);
     if (result.exitCode !== 0) {
-      throw new RuntimeUnavailableError(
+      throw new WorkspaceFailedError(
         `Cannot install the run supervisor in project "${target.projectName}": ${excerpt(result.stderr)}`,
         { project: target.projectName },
       );
@@ -305,7 +305,7 @@ export class SupervisorRuntime implements WorkspaceRuntime {
       result = await this.execute(target, argv, stdin, timeoutMs);
     }
     if (result.exitCode !== 0 && !acceptedCodes.includes(result.exitCode)) {
-      throw new RuntimeUnavailableError(
+      throw new WorkspaceFailedError(
         `The run supervisor failed in project "${target.projectName}" (${argv[2]}): ${excerpt(result.stderr)}`,
         { project: target.projectName, operation: argv[2], exitCode: result.exitCode },
       );
