@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createClient as createSseClient } from 'graphql-sse';
 import { type Client, createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -9,6 +10,7 @@ import { joinStdout, type OutputEvent, plainId } from '../support/command-test-a
 import { type FakeKubeApiServer, startFakeKubeApiServer } from '../support/fake-kube-apiserver.js';
 import { type RdevProcess, startRdev } from '../support/rdev-process.js';
 import { killRunGroups, WORKSPACE_PATH_VAR } from '../support/runtime-harness.js';
+import { openCommandStream } from '../support/sse-client.js';
 import { waitFor } from '../support/wait.js';
 
 const MB = 1024 * 1024;
@@ -27,6 +29,28 @@ function follow(url: string, key: string, id: string, after: number, into: Outpu
     url: `${url.replace('http', 'ws')}/graphql`,
     webSocketImpl: WebSocket,
     connectionParams: { authorization: `Bearer ${key}` },
+    retryAttempts: 0,
+  });
+  const done = new Promise<'complete' | 'error'>((resolve) => {
+    client.subscribe<{ commandOutput: OutputEvent }>(
+      { query: OUTPUT, variables: { id, after } },
+      {
+        next: (r) => {
+          if (r.data) into.push(r.data.commandOutput);
+        },
+        error: () => resolve('error'),
+        complete: () => resolve('complete'),
+      },
+    );
+  });
+  return { client, done };
+}
+
+/** The same over GraphQL over SSE (distinct connections mode): resuming is the caller's `after`. */
+function followOverSse(url: string, key: string, id: string, after: number, into: OutputEvent[]) {
+  const client = createSseClient({
+    url: `${url}/graphql`,
+    headers: { authorization: `Bearer ${key}` },
     retryAttempts: 0,
   });
   const done = new Promise<'complete' | 'error'>((resolve) => {
@@ -193,15 +217,28 @@ describe.each(['local', 'kubernetes'] as const)('the API in its own process, %s 
     );
     const seen: OutputEvent[] = [];
     const before = follow(api.url, adminKey, id, 0, seen);
+    const seenOverSse: OutputEvent[] = [];
+    const beforeOverSse = followOverSse(api.url, adminKey, id, 0, seenOverSse);
+    // The legacy stream's EventSource reconnects by itself with Last-Event-ID: the new process
+    // listens on the same port.
+    const legacy = openCommandStream(api.url, plainId(id), adminKey);
+    const port = new URL(api.url).port;
     const deadline = Date.now() + 20_000;
-    while (joinStdout(seen).length < expected.length / 5 && Date.now() < deadline) {
+    while (
+      (joinStdout(seen).length < expected.length / 5 ||
+        seenOverSse.length === 0 ||
+        legacy.events.length === 0) &&
+      Date.now() < deadline
+    ) {
       await new Promise((r) => setTimeout(r, 20));
     }
     expect(joinStdout(seen).length).toBeGreaterThan(0);
     api.child.kill('SIGKILL');
     expect(await api.exited).toMatchObject({ signal: 'SIGKILL' });
     expect(await before.done).toBe('error');
+    expect(await beforeOverSse.done).toBe('error');
     await before.client.dispose();
+    beforeOverSse.client.dispose();
     const cut = seen.length;
     expect(seen.every((e) => !e.end)).toBe(true);
     process.kill(-Number(readFileSync(join(doomedRun, 'pid'), 'utf8').trim()), 'SIGKILL');
@@ -210,7 +247,7 @@ describe.each(['local', 'kubernetes'] as const)('the API in its own process, %s 
     await waitFor(() => existsSync(join(doomedRun, 'exit')), 'exit file', 20_000);
     rmSync(doomedRun, { recursive: true, force: true, maxRetries: 5 });
 
-    api = await startRdev(env);
+    api = await startRdev({ ...env, PORT: port });
     processes.push(api);
     // Found lost on start, when the new process re-attaches to what it left running.
     expect(await waitForEnd(doomed)).toMatchObject({
@@ -231,6 +268,23 @@ describe.each(['local', 'kubernetes'] as const)('the API in its own process, %s 
     // And what is stored is exactly that.
     const stored = await storedOutput(id);
     expect(stored).toEqual(seen.map((e) => expect.objectContaining({ seq: e.seq, data: e.data })));
+
+    // GraphQL over SSE, resumed from the last event it saw, and the legacy stream, resumed by its
+    // EventSource, each hold every event once, in order.
+    const afterOverSse = followOverSse(api.url, adminKey, id, seenOverSse.at(-1)!.seq, seenOverSse);
+    expect(await afterOverSse.done).toBe('complete');
+    afterOverSse.client.dispose();
+    expect(seenOverSse.map((e) => e.seq)).toEqual(seen.map((e) => e.seq));
+    expect(joinStdout(seenOverSse)).toBe(expected);
+    await legacy.ended;
+    expect(legacy.requests.length).toBeGreaterThanOrEqual(2);
+    expect(legacy.events.map((e) => e.data.seq)).toEqual(seen.map((e) => e.seq));
+    expect(
+      legacy.events
+        .filter((e) => e.type === 'output' && e.data.stream === 'STDOUT')
+        .map((e) => e.data.data)
+        .join(''),
+    ).toBe(expected);
 
     api.child.kill('SIGTERM');
     expect((await api.exited).code).toBe(0);
