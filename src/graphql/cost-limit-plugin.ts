@@ -4,6 +4,11 @@ import { DEFAULT_PAGE_SIZE } from '../domain/page.js';
 import { estimatedCost } from './estimated-cost.js';
 import { refuseBeforeExecution } from './refuse-before-execution.js';
 
+/** What a client refused for cost can do about it; said by both cost checks. */
+export const COST_LIMIT_HINT =
+  `Lists count the items they return: a connection without \`first\` counts ${DEFAULT_PAGE_SIZE}, ` +
+  '`Command.output` 100, and `nodes` one per id. Ask for fewer items with `first` and page with `after`.';
+
 /**
  * The cost limit on what an operation will really fetch. graphql-armor's limit runs at validation,
  * whose result is cached per document, so it cannot see variables and it counts only literal
@@ -23,9 +28,7 @@ export function useCostLimit(maxCost: number): Plugin {
     return {
       errors: [
         new GraphQLError(
-          `Query cost limit of ${maxCost} exceeded, found ${Math.ceil(cost)}. Lists count the items they ` +
-            `return: a connection without \`first\` counts ${DEFAULT_PAGE_SIZE}, \`Command.output\` 100, and ` +
-            '`nodes` one per id. Ask for fewer items with `first` and page with `after`.',
+          `Query cost limit of ${maxCost} exceeded, found ${Math.ceil(cost)}. ${COST_LIMIT_HINT}`,
           { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } },
         ),
       ],

@@ -9,7 +9,7 @@ import type { AppMetrics } from '../observability/metrics.js';
 import { useCommandOutputPlan } from './command-output-plan.js';
 import type { GraphQLContext } from './context.js';
 import { corsPolicy } from './cors-policy.js';
-import { useCostLimit } from './cost-limit-plugin.js';
+import { COST_LIMIT_HINT, useCostLimit } from './cost-limit-plugin.js';
 import { createMaskError } from './error-masking.js';
 import { COST_DEPTH_FACTOR } from './estimated-cost.js';
 import { useInputTextGuard } from './input-text-plugin.js';
@@ -51,10 +51,15 @@ export type RdevYoga = YogaServerInstance<ServerContext, GraphQLContext>;
 export function createRdevYoga(options: YogaOptions): RdevYoga {
   // Armor's refusals carry no code of their own; clients get the ones other parse and validation
   // errors have.
-  const refusedWith = (code: string) => ({
+  // graphql-armor words every refusal as a syntax error; rdev's say what was refused and why.
+  const refusedWith = (code: string, hint?: string) => ({
     onReject: [
       (_ctx: unknown, error: GraphQLError) => {
         (error.extensions as Record<string, unknown>).code ??= code;
+        const message = error.message
+          .replace(/^Syntax Error: /, '')
+          .replace(/^Query Cost limit/, 'Query cost limit');
+        error.message = hint ? `${message} ${hint}` : message;
       },
     ],
   });
@@ -64,7 +69,11 @@ export function createRdevYoga(options: YogaOptions): RdevYoga {
     maxAliases: { n: options.limits.maxAliases, ...refused },
     maxDirectives: { n: options.limits.maxDirectives, ...refused },
     maxTokens: { n: options.limits.maxTokens, ...refusedWith('GRAPHQL_PARSE_FAILED') },
-    costLimit: { maxCost: options.limits.maxCost, depthCostFactor: COST_DEPTH_FACTOR, ...refused },
+    costLimit: {
+      maxCost: options.limits.maxCost,
+      depthCostFactor: COST_DEPTH_FACTOR,
+      ...refusedWith('GRAPHQL_VALIDATION_FAILED', COST_LIMIT_HINT),
+    },
     blockFieldSuggestion: { enabled: options.production },
   }).protect();
   return createYoga<ServerContext, GraphQLContext>({

@@ -262,7 +262,7 @@ describe('graphql-ws under abuse', () => {
     for (const [id, pattern] of [
       ['deep', /depth limit/],
       ['tokens', /Token limit/],
-      ['cost', /Cost limit/],
+      ['cost', /cost limit/i],
     ] as const) {
       const answer = await c.answered(id);
       expect(answer[0]).toMatchObject({ type: 'error' });
