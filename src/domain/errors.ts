@@ -80,8 +80,9 @@ export class ForbiddenError extends DomainError {
 }
 
 export class NotFoundError extends DomainError {
-  constructor(what: string, id: string) {
-    super('NOT_FOUND', `${what} "${id}" was not found.`, { what, id });
+  /** @param hint why nothing was found, when the id itself tells (an id of another type). */
+  constructor(what: string, id: string, hint?: string) {
+    super('NOT_FOUND', `${what} "${id}" was not found${hint ? `: ${hint}` : ''}.`, { what, id });
   }
 }
 

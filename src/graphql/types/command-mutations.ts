@@ -10,8 +10,8 @@ import {
   RuntimeUnavailableError,
   ValidationError,
 } from '../../domain/errors.js';
+import { localId } from '../../domain/global-id.js';
 import { builder } from '../builder.js';
-import { localId } from '../global-id.js';
 import { CommandRef } from './command.js';
 
 const RunCommandPayload = builder.objectRef<{ command: Command }>('RunCommandPayload').implement({
@@ -145,7 +145,9 @@ const RunGitInput = builder.inputType('RunGitInput', {
 });
 const CancelCommandInput = builder.inputType('CancelCommandInput', {
   description: 'Which command `cancelCommand` stops.',
-  fields: (t) => ({ id: t.id({ required: true, description: 'The global id of the command.' }) }),
+  fields: (t) => ({
+    id: t.id({ required: true, description: 'The command: its global id or its plain UUID.' }),
+  }),
 });
 
 const runErrors = [
