@@ -37,6 +37,11 @@ export const ERROR_CODES = {
     httpStatus: 503,
     meaning: 'The workspace runtime cannot be reached (circuit open, pod not running).',
   },
+  CLAUDE_UNAVAILABLE: {
+    httpStatus: 503,
+    meaning:
+      'The Claude Code CLI (`claude`) cannot run where the project runs commands: not on the PATH, or `claude --version` fails. The message says where rdev looked; install it with `npm install -g @anthropic-ai/claude-code`. rdev checks again on the next `runClaude`.',
+  },
   PAYLOAD_TOO_LARGE: { httpStatus: 413, meaning: 'A body or content exceeds its size limit.' },
   RESPONSE_TOO_LARGE: {
     httpStatus: 413,
@@ -145,6 +150,13 @@ export class PreconditionFailedError extends DomainError {
 export class RuntimeUnavailableError extends DomainError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super('RUNTIME_UNAVAILABLE', message, details);
+  }
+}
+
+/** `claude` is missing or broken where a project's commands run; refused before anything is queued. */
+export class ClaudeUnavailableError extends DomainError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('CLAUDE_UNAVAILABLE', message, details);
   }
 }
 

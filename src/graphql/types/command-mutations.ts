@@ -1,6 +1,7 @@
 import { wrapErrorIfMatches } from '@pothos/plugin-errors';
 import type { Command } from '../../domain/command.js';
 import {
+  ClaudeUnavailableError,
   CommandNotAllowedError,
   ConflictError,
   type DomainError,
@@ -158,6 +159,7 @@ const runErrors = [
   ConflictError,
   PreconditionFailedError,
   RuntimeUnavailableError,
+  ClaudeUnavailableError,
 ];
 
 // One union shared by runClaude, runShell and runGit (the errors plugin would make one per field).
@@ -182,7 +184,7 @@ builder.mutationField('runClaude', (t) =>
   t.field({
     type: RunCommandResult,
     description:
-      'Run the Claude Code CLI headless with a prompt (scope `commands:run:claude`). Each output event carries the parsed stream-json message in `claude`. Errors: VALIDATION_FAILED, NOT_FOUND (no such project), FORBIDDEN (missing scope or project grant), COMMAND_NOT_ALLOWED (project policy), CONFLICT (idempotency key reused with other input), PRECONDITION_FAILED, RUNTIME_UNAVAILABLE.',
+      'Run the Claude Code CLI headless with a prompt (scope `commands:run:claude`). Each output event carries the parsed stream-json message in `claude`. Errors: VALIDATION_FAILED, NOT_FOUND (no such project), FORBIDDEN (missing scope or project grant), COMMAND_NOT_ALLOWED (project policy), CONFLICT (idempotency key reused with other input), PRECONDITION_FAILED, RUNTIME_UNAVAILABLE, CLAUDE_UNAVAILABLE (`claude` is not installed or does not run where the project runs commands; see `runtimeStatus.claude`).',
     args: {
       input: t.arg({ type: RunClaudeInput, required: true, description: 'The prompt and how to run it.' }),
     },
