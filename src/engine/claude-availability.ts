@@ -81,7 +81,7 @@ export class ClaudeAvailability {
     if (
       !entry ||
       !entry.status.available ||
-      entry.podName !== (target.podName ?? null) ||
+      (!this.deps.sharedTarget && entry.podName !== (target.podName ?? null)) ||
       now - entry.status.checkedAt.getTime() >= this.okRecheckMs
     ) {
       status = await this.check(key, this.deps.sharedTarget ? this.sharedTargetFor(target) : target);
