@@ -45,7 +45,10 @@ export async function buildProjectRuntime(
       probe: new ExecClaudeProbe({
         transport,
         where: () =>
-          "in the environment rdev gives commands (the rdev server's own, without RDEV_* and DATABASE_URL)",
+          sandbox
+            ? "in the environment rdev gives commands (the rdev server's own, without RDEV_* and DATABASE_URL), inside their bubblewrap sandbox, which sees only the system folders (/usr, /opt, ...) and the project's"
+            : "in the environment rdev gives commands (the rdev server's own, without RDEV_* and DATABASE_URL)",
+        ...(sandbox ? { wrapCommand: sandbox.wrap.bind(sandbox) } : {}),
       }),
       clock: systemClock,
       sharedTarget: { projectName: 'every project', workspacePath: config.workspacesDir },

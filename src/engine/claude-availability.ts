@@ -79,8 +79,7 @@ export class ClaudeAvailability {
     const now = this.deps.clock().getTime();
     let status: ClaudeStatus | null = entry?.status ?? null;
     if (
-      !entry ||
-      !entry.status.available ||
+      !entry?.status.available ||
       (!this.deps.sharedTarget && entry.podName !== (target.podName ?? null)) ||
       now - entry.status.checkedAt.getTime() >= this.okRecheckMs
     ) {

@@ -25,7 +25,12 @@ function scriptedProbe(initial: ClaudeProbeResult | Error) {
 
 function clock() {
   let now = Date.parse('2030-01-01T00:00:00Z');
-  return { now: () => new Date(now), advance: (ms: number) => void (now += ms) };
+  return {
+    now: () => new Date(now),
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 const demo: WorkspaceTarget = { projectName: 'demo', workspacePath: '/w/demo', podName: 'ws-0' };

@@ -9,6 +9,11 @@ export interface ExecClaudeProbeDeps {
   where(target: WorkspaceTarget): string;
   /** A look that takes longer is given up (and says nothing about `claude`). Default 20 s. */
   timeoutMs?: number;
+  /**
+   * The sandbox commands run in, if any: the look runs inside it too, since a `claude` under the
+   * home folder is out of a sandbox's sight.
+   */
+  wrapCommand?(target: WorkspaceTarget, cwd: string, argv: readonly string[]): string[];
 }
 
 export const INSTALL_HINT = 'npm install -g @anthropic-ai/claude-code';
@@ -34,7 +39,9 @@ export class ExecClaudeProbe implements ClaudeProbe {
   }
 
   async probe(target: WorkspaceTarget): Promise<ClaudeProbeResult> {
-    const proc = await this.deps.transport.exec(target, ['sh', '-c', PROBE_SCRIPT, 'rdev-claude-check']);
+    const argv = ['sh', '-c', PROBE_SCRIPT, 'rdev-claude-check'];
+    const wrapped = this.deps.wrapCommand ? this.deps.wrapCommand(target, target.workspacePath, argv) : argv;
+    const proc = await this.deps.transport.exec(target, wrapped);
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
