@@ -2,7 +2,6 @@ import { BubblewrapSandbox } from '../adapters/local/bubblewrap-sandbox.js';
 import { LocalExecTransport } from '../adapters/local/local-exec-transport.js';
 import { LocalProjectSource } from '../adapters/local/local-project-source.js';
 import { LocalWorkspaceFiles } from '../adapters/local/local-workspace-files.js';
-import { ExecClaudeProbe } from '../adapters/supervisor/exec-claude-probe.js';
 import { SupervisorRuntime, type TamperedScriptReport } from '../adapters/supervisor/supervisor-runtime.js';
 import type { Config } from '../config.js';
 import { systemClock } from '../domain/clock.js';
@@ -38,26 +37,23 @@ export async function buildProjectRuntime(
   if (config.runtime === 'kubernetes') return buildKubernetesRuntime(config, telemetry, onScriptTampered);
   const sandbox = config.localSandbox === 'bwrap' ? BubblewrapSandbox.detect() : null;
   if (!sandbox) telemetry.logger.warn({ setting: 'RDEV_LOCAL_SANDBOX' }, NO_SANDBOX_WARNING);
-  const transport = new LocalExecTransport();
+  const runtime = new SupervisorRuntime({
+    transport: new LocalExecTransport(),
+    onScriptTampered,
+    ...(sandbox ? { wrapCommand: sandbox.wrap.bind(sandbox) } : {}),
+    describeTarget: () =>
+      sandbox
+        ? "in the environment rdev gives commands (the rdev server's own, without RDEV_* and DATABASE_URL), inside their bubblewrap sandbox, which sees only the system folders (/usr, /opt, ...) and the project's"
+        : "in the environment rdev gives commands (the rdev server's own, without RDEV_* and DATABASE_URL)",
+  });
   return {
+    runtime,
     // Every local workspace gets the same environment: one check covers them all.
     claude: new ClaudeAvailability({
-      probe: new ExecClaudeProbe({
-        transport,
-        where: () =>
-          sandbox
-            ? "in the environment rdev gives commands (the rdev server's own, without RDEV_* and DATABASE_URL), inside their bubblewrap sandbox, which sees only the system folders (/usr, /opt, ...) and the project's"
-            : "in the environment rdev gives commands (the rdev server's own, without RDEV_* and DATABASE_URL)",
-        ...(sandbox ? { wrapCommand: sandbox.wrap.bind(sandbox) } : {}),
-      }),
+      probe: runtime,
       clock: systemClock,
       sharedTarget: { projectName: 'every project', workspacePath: config.workspacesDir },
       log: claudeLog(telemetry),
-    }),
-    runtime: new SupervisorRuntime({
-      transport,
-      onScriptTampered,
-      ...(sandbox ? { wrapCommand: sandbox.wrap.bind(sandbox) } : {}),
     }),
     files: new LocalWorkspaceFiles(),
     source: new LocalProjectSource({
@@ -104,18 +100,16 @@ async function buildKubernetesRuntime(
     namespace,
     guard: (fn) => guard.execute('exec', () => fn(), { timeoutMs: 15_000 }),
   });
+  const runtime = new SupervisorRuntime({
+    transport: execTransport,
+    onScriptTampered,
+    describeTarget: (target) =>
+      `in ${target.container ? `container "${target.container}"` : 'the default container'} of pod ${target.namespace ?? namespace}/${target.podName ?? '?'}`,
+  });
   return {
+    runtime,
     // Each pod has its own image: each project is checked on its first runClaude.
-    claude: new ClaudeAvailability({
-      probe: new ExecClaudeProbe({
-        transport: execTransport,
-        where: (target) =>
-          `in ${target.container ? `container "${target.container}"` : 'the default container'} of pod ${target.namespace ?? namespace}/${target.podName ?? '?'}`,
-      }),
-      clock: systemClock,
-      log: claudeLog({ logger }),
-    }),
-    runtime: new SupervisorRuntime({ transport: execTransport, onScriptTampered }),
+    claude: new ClaudeAvailability({ probe: runtime, clock: systemClock, log: claudeLog({ logger }) }),
     // .claude/ files through the same exec transport, so the same circuit breaker guards them.
     files: new KubernetesWorkspaceFiles({ transport: execTransport }),
     source: new KubernetesProjectSource({

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,6 +74,16 @@ describe.each(COMMAND_RUNTIMES)('claude missing on the %s runtime', (runtime) =>
     expect(checked.map((c: any) => [c.projectName, c.available])).toEqual([
       [runtime === 'local' ? null : 'demo', false],
     ]);
+
+    // A broken install is refused too, with what `claude --version` said.
+    writeFileSync(join(bin, 'claude'), '#!/bin/sh\necho "Error: Cannot find module cli.js" >&2\nexit 1\n', {
+      mode: 0o755,
+    });
+    const broken = (await t.gql(RUN_CLAUDE, { input: { projectName: 'demo', prompt: 'hello' } })).runClaude;
+    expect(broken).toMatchObject({ __typename: 'ClaudeUnavailableError', code: 'CLAUDE_UNAVAILABLE' });
+    expect(broken.message).toContain(`The Claude Code CLI at ${join(bin, 'claude')}`);
+    expect(broken.message).toContain('exited with 1: Error: Cannot find module cli.js');
+    rmSync(join(bin, 'claude'));
 
     // Installed while rdev runs: the next runClaude looks again, and runs.
     symlinkSync(join(FAKE_CLAUDE_DIR, 'claude'), join(bin, 'claude'));
