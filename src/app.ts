@@ -84,7 +84,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
   auditLog = stores.audit;
   metrics.buildInfo.set({ version: VERSION, runtime: config.runtime, database: database.handle.kind }, 1);
 
-  const projects = await buildProjects(config, { ...telemetry, source: runtime.source, unitOfWork });
+  const projects = await buildProjects(config, {
+    ...telemetry,
+    source: runtime.source,
+    unitOfWork,
+    claude: runtime.claude,
+  });
   const webhooks = await buildWebhooks(config, {
     ...telemetry,
     unitOfWork,
@@ -107,6 +112,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     database,
     projects: projects.service,
     runtime: runtime.runtime,
+    claude: runtime.claude,
     bus: events.bus,
   });
 
@@ -157,6 +163,10 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       access.sweeper.start();
       auditRetention.start();
       void commands.dispatcher.start();
+      // Logged when claude is missing; runClaude and runtimeStatus look again later.
+      void runtime.claude
+        .checkAtStart()
+        .catch((error: unknown) => logger.warn({ err: error }, 'could not look for the Claude Code CLI'));
       webhooks.start();
       return http.listen();
     },

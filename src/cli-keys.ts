@@ -1,5 +1,6 @@
 import type { ApiKey } from './domain/api-key.js';
 import { generateKeyText } from './domain/api-key-text.js';
+import { localId } from './domain/global-id.js';
 import { systemPrincipal } from './domain/principal.js';
 import { projectNameProblem } from './domain/project.js';
 import { isScope, SCOPES, type Scope } from './domain/scopes.js';
@@ -138,11 +139,13 @@ function bareStart(text: string): string {
 }
 
 /**
- * The one active key `ref` names: its id, or the start of its text as `keys list` shows it
- * (`rdev_AbC1…`, with or without the ellipsis, or longer). Refuses an unknown or ambiguous start.
+ * The one active key `ref` names: its id (plain, as `keys list` shows it, or the global id the
+ * GraphQL API shows), or the start of its text as `keys list` shows it (`rdev_AbC1…`, with or
+ * without the ellipsis, or longer). Refuses an unknown or ambiguous start.
  */
 export function findKey(keys: ApiKey[], ref: string): ApiKey {
-  const byId = keys.find((k) => k.id === ref);
+  const id = idOf(ref);
+  const byId = id ? keys.find((k) => k.id === id) : undefined;
   if (byId) return byId;
   const wanted = bareStart(ref);
   const matches = wanted
@@ -157,6 +160,15 @@ export function findKey(keys: ApiKey[], ref: string): ApiKey {
   throw new UsageError(
     `the prefix "${ref}" matches ${matches.length} keys (${matches.map((k) => k.id).join(', ')}); give the key's id`,
   );
+}
+
+/** The key id `ref` holds, if it is one (any case); null for a key prefix or anything else. */
+function idOf(ref: string): string | null {
+  try {
+    return localId(ref, 'ApiKey');
+  } catch {
+    return null;
+  }
 }
 
 /** `rdev keys revoke ID|PREFIX`. */

@@ -83,7 +83,10 @@ function buildProgram(setCode: (code: number) => void): Command {
   keysCommand
     .command('revoke')
     .description('revoke a key by its id or by the start of its text as `keys list` shows it')
-    .argument('<id-or-prefix>', 'the key id, or a prefix such as rdev_AbC123 that names one key')
+    .argument(
+      '<id-or-prefix>',
+      'the key id (as keys list shows it, or its GraphQL global id), or a prefix such as rdev_AbC123 that names one key',
+    )
     .action(async (ref: string) => (await keys()).revokeKey(openAdmin, ref, out));
 
   keysCommand

@@ -2,6 +2,7 @@ import { OtelCommandTracing } from '../adapters/opentelemetry/otel-command-traci
 import type { Config } from '../config.js';
 import { systemClock } from '../domain/clock.js';
 import { systemPrincipal } from '../domain/principal.js';
+import type { ClaudeAvailability } from '../engine/claude-availability.js';
 import { CommandExecutor } from '../engine/command-executor.js';
 import { CommandLifecycle } from '../engine/command-lifecycle.js';
 import { commandMetrics } from '../observability/command-metrics.js';
@@ -18,6 +19,7 @@ export interface CommandDeps extends Telemetry {
   database: AppDatabase;
   projects: ProjectService;
   runtime: WorkspaceRuntime;
+  claude: ClaudeAvailability;
   bus: EventBus;
 }
 
@@ -43,6 +45,7 @@ export function buildCommands(config: Config, deps: CommandDeps) {
     lifecycle,
     projects: deps.projects,
     runtime: deps.runtime,
+    claude: deps.claude,
     bus,
     clock: systemClock,
     limits: config.commands,

@@ -4,6 +4,8 @@ import { LocalProjectSource } from '../adapters/local/local-project-source.js';
 import { LocalWorkspaceFiles } from '../adapters/local/local-workspace-files.js';
 import { SupervisorRuntime, type TamperedScriptReport } from '../adapters/supervisor/supervisor-runtime.js';
 import type { Config } from '../config.js';
+import { systemClock } from '../domain/clock.js';
+import { ClaudeAvailability } from '../engine/claude-availability.js';
 import type { ProjectSource } from '../ports/project-source.js';
 import type { WorkspaceFiles } from '../ports/workspace-files.js';
 import type { WorkspaceRuntime } from '../ports/workspace-runtime.js';
@@ -14,6 +16,8 @@ export interface ProjectRuntime {
   source: ProjectSource;
   runtime: WorkspaceRuntime;
   files: WorkspaceFiles;
+  /** Whether `claude` runs where CLAUDE commands run. */
+  claude: ClaudeAvailability;
 }
 
 const NO_SANDBOX_WARNING =
@@ -33,11 +37,23 @@ export async function buildProjectRuntime(
   if (config.runtime === 'kubernetes') return buildKubernetesRuntime(config, telemetry, onScriptTampered);
   const sandbox = config.localSandbox === 'bwrap' ? BubblewrapSandbox.detect() : null;
   if (!sandbox) telemetry.logger.warn({ setting: 'RDEV_LOCAL_SANDBOX' }, NO_SANDBOX_WARNING);
+  const runtime = new SupervisorRuntime({
+    transport: new LocalExecTransport(),
+    onScriptTampered,
+    ...(sandbox ? { wrapCommand: sandbox.wrap.bind(sandbox) } : {}),
+    describeTarget: () =>
+      sandbox
+        ? "in the environment rdev gives commands (the rdev server's own, without RDEV_* and DATABASE_URL), inside their bubblewrap sandbox, which sees only the system folders (/usr, /opt, ...) and the project's"
+        : "in the environment rdev gives commands (the rdev server's own, without RDEV_* and DATABASE_URL)",
+  });
   return {
-    runtime: new SupervisorRuntime({
-      transport: new LocalExecTransport(),
-      onScriptTampered,
-      ...(sandbox ? { wrapCommand: sandbox.wrap.bind(sandbox) } : {}),
+    runtime,
+    // Every local workspace gets the same environment: one check covers them all.
+    claude: new ClaudeAvailability({
+      probe: runtime,
+      clock: systemClock,
+      sharedTarget: { projectName: 'every project', workspacePath: config.workspacesDir },
+      log: claudeLog(telemetry),
     }),
     files: new LocalWorkspaceFiles(),
     source: new LocalProjectSource({
@@ -84,8 +100,16 @@ async function buildKubernetesRuntime(
     namespace,
     guard: (fn) => guard.execute('exec', () => fn(), { timeoutMs: 15_000 }),
   });
+  const runtime = new SupervisorRuntime({
+    transport: execTransport,
+    onScriptTampered,
+    describeTarget: (target) =>
+      `in ${target.container ? `container "${target.container}"` : 'the default container'} of pod ${target.namespace ?? namespace}/${target.podName ?? '?'}`,
+  });
   return {
-    runtime: new SupervisorRuntime({ transport: execTransport, onScriptTampered }),
+    runtime,
+    // Each pod has its own image: each project is checked on its first runClaude.
+    claude: new ClaudeAvailability({ probe: runtime, clock: systemClock, log: claudeLog({ logger }) }),
     // .claude/ files through the same exec transport, so the same circuit breaker guards them.
     files: new KubernetesWorkspaceFiles({ transport: execTransport }),
     source: new KubernetesProjectSource({
@@ -99,4 +123,10 @@ async function buildKubernetesRuntime(
       logger: logger.child({ component: 'kube-projects' }),
     }),
   };
+}
+
+function claudeLog({ logger }: Pick<Telemetry, 'logger'>) {
+  const log = logger.child({ component: 'claude-check' });
+  return (level: 'warn' | 'info', message: string, details: Record<string, unknown>) =>
+    log[level](details, message);
 }

@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import type { ClaudeAvailability } from '../engine/claude-availability.js';
 import { ProjectCatalog } from '../engine/project-catalog.js';
 import { ProjectWebhookPublisher } from '../engine/project-webhook-publisher.js';
 import type { HealthCheck } from '../ports/health-check.js';
@@ -20,7 +21,11 @@ export interface AppProjects {
  */
 export async function buildProjects(
   config: Config,
-  deps: Pick<Telemetry, 'logger' | 'metrics'> & { source: ProjectSource; unitOfWork: UnitOfWork },
+  deps: Pick<Telemetry, 'logger' | 'metrics'> & {
+    source: ProjectSource;
+    unitOfWork: UnitOfWork;
+    claude: ClaudeAvailability;
+  },
 ): Promise<AppProjects> {
   const { logger, metrics } = deps;
   const catalog = new ProjectCatalog({
@@ -41,7 +46,7 @@ export async function buildProjects(
   const stopWebhooks = catalog.subscribe((event) => void webhooks.publish(event));
   await catalog.start();
   return {
-    service: new ProjectService({ catalog }),
+    service: new ProjectService({ catalog, claude: deps.claude }),
     // Ready once projects were read at least once; later outages are served from cache (stale).
     healthCheck: { name: 'runtime', check: async () => void (await catalog.list()) },
     async stop() {

@@ -1,4 +1,5 @@
 import type { Command } from './command.js';
+import { encodeGlobalId } from './global-id.js';
 
 /**
  * A command as JSON, the one place its fields are written out for a client: the legacy REST
@@ -8,6 +9,8 @@ import type { Command } from './command.js';
 export function commandJson(c: Command, queuePosition: number | null) {
   return {
     id: c.id,
+    /** The id GraphQL shows, for `command(id:)` and `node(id:)`; the plain `id` is accepted there too. */
+    globalId: encodeGlobalId('Command', c.id),
     projectName: c.projectName,
     type: c.type,
     status: c.status,
@@ -34,6 +37,7 @@ export function commandJson(c: Command, queuePosition: number | null) {
 /** What webhook receivers learn about a command: its identity, status and times, nothing it ran. */
 const WEBHOOK_FIELDS = [
   'id',
+  'globalId',
   'projectName',
   'type',
   'status',

@@ -37,6 +37,11 @@ export const ERROR_CODES = {
     httpStatus: 503,
     meaning: 'The workspace runtime cannot be reached (circuit open, pod not running).',
   },
+  CLAUDE_UNAVAILABLE: {
+    httpStatus: 503,
+    meaning:
+      'The Claude Code CLI (`claude`) cannot run where the project runs commands: not on the PATH, or `claude --version` fails. The message says where rdev looked; install it with `npm install -g @anthropic-ai/claude-code`. rdev checks again on the next `runClaude`.',
+  },
   PAYLOAD_TOO_LARGE: { httpStatus: 413, meaning: 'A body or content exceeds its size limit.' },
   RESPONSE_TOO_LARGE: {
     httpStatus: 413,
@@ -80,8 +85,9 @@ export class ForbiddenError extends DomainError {
 }
 
 export class NotFoundError extends DomainError {
-  constructor(what: string, id: string) {
-    super('NOT_FOUND', `${what} "${id}" was not found.`, { what, id });
+  /** @param hint why nothing was found, when the id itself tells (an id of another type). */
+  constructor(what: string, id: string, hint?: string) {
+    super('NOT_FOUND', `${what} "${id}" was not found${hint ? `: ${hint}` : ''}.`, { what, id });
   }
 }
 
@@ -153,6 +159,13 @@ export class RuntimeUnavailableError extends DomainError {
  * counts it as a failed attempt, where a workspace that cannot be reached at all is waited for.
  */
 export class WorkspaceFailedError extends RuntimeUnavailableError {}
+
+/** `claude` is missing or broken where a project's commands run; refused before anything is queued. */
+export class ClaudeUnavailableError extends DomainError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('CLAUDE_UNAVAILABLE', message, details);
+  }
+}
 
 export class PayloadTooLargeError extends DomainError {
   constructor(message: string, details: Record<string, unknown> = {}) {

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { isTerminal, type OutputEvent } from '../domain/command.js';
 import { commandJson } from '../domain/command-json.js';
 import { DomainError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { encodeGlobalId, localId } from '../domain/global-id.js';
 import { legacyOutputEventJson } from '../domain/output-event-wire.js';
 import type { LiveStreams } from '../engine/live-streams.js';
 import type { Logger } from '../observability/logger.js';
@@ -70,14 +71,16 @@ export function createLegacyRoutes(deps: LegacyRoutesDeps): LegacyRoutes {
       m = COMMAND_STREAM.exec(url.pathname);
       if (m) {
         if (method !== 'GET') return methodNotAllowed(res, 'GET');
-        await stream(info, segment(m[1]!));
+        await stream(info, localId(segment(m[1]!), 'Command'));
         return true;
       }
       m = COMMAND.exec(url.pathname);
       if (m) {
         if (method !== 'GET') return methodNotAllowed(res, 'GET');
-        const command = await deps.commands.get(info.principal, segment(m[1]!));
-        if (!command) throw new NotFoundError('Command', segment(m[1]!));
+        // The plain id these routes hand out, or the GraphQL global id of the same command.
+        const id = localId(segment(m[1]!), 'Command');
+        const command = await deps.commands.get(info.principal, id);
+        if (!command) throw new NotFoundError('Command', id);
         sendJson(res, 200, {
           ...commandJson(command, await deps.commands.queuePosition(command)),
           streamUrl: streamUrl(command.id),
@@ -107,7 +110,12 @@ export function createLegacyRoutes(deps: LegacyRoutesDeps): LegacyRoutes {
     sendJson(
       info.res,
       202,
-      { id: command.id, status: command.status, streamUrl: streamUrl(command.id) },
+      {
+        id: command.id,
+        globalId: encodeGlobalId('Command', command.id),
+        status: command.status,
+        streamUrl: streamUrl(command.id),
+      },
       { location: `/api/v1/commands/${command.id}` },
     );
   }

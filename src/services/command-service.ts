@@ -26,6 +26,7 @@ import { type Principal, systemPrincipal } from '../domain/principal.js';
 import type { CommandType, Project } from '../domain/project.js';
 import { resolveRunCwd, runEnvironmentIssues } from '../domain/run-request.js';
 import { shellArgv } from '../domain/shell-argv.js';
+import type { ClaudeAvailability } from '../engine/claude-availability.js';
 import type { CommandLifecycle } from '../engine/command-lifecycle.js';
 import { workspaceTarget } from '../engine/workspace-target.js';
 import type { CommandStore, NewCommand, QueueCounts } from '../ports/command-store.js';
@@ -56,6 +57,8 @@ export interface CommandServiceDeps {
   lifecycle: CommandLifecycle;
   projects: ProjectLookup;
   runtime: WorkspaceRuntime;
+  /** Refuses CLAUDE commands where `claude` cannot run; without it they are not checked. */
+  claude?: ClaudeAvailability;
   bus: EventBus;
   clock: Clock;
   limits: CommandLimits;
@@ -92,6 +95,8 @@ export class CommandService {
     };
     const argv = claudeArgv(claude);
     const project = await this.projectFor(caller, data.projectName, 'CLAUDE');
+    // Refused as data now, rather than a run that ends FAILED without a result.
+    await this.deps.claude?.require(workspaceTarget(project));
     return this.enqueue(caller, project, {
       ...this.commonFields(data),
       type: 'CLAUDE',

@@ -10,6 +10,7 @@ import {
   type ProjectConfigProblem,
   type ProjectEvent,
 } from '../domain/project.js';
+import type { ClaudeAvailability, ClaudeStatus } from '../engine/claude-availability.js';
 import type { ProjectCatalog, ProjectCatalogStatus } from '../engine/project-catalog.js';
 import { updateStream } from '../lib/project-update-stream.js';
 import { inputErrorMessage } from './validation.js';
@@ -46,7 +47,7 @@ const MAX_BUFFERED_EVENTS = 500;
  * absent from lists and events, and asking for one by name finds nothing.
  */
 export class ProjectService {
-  constructor(private readonly deps: { catalog: ProjectCatalog }) {}
+  constructor(private readonly deps: { catalog: ProjectCatalog; claude?: ClaudeAvailability }) {}
 
   async list(principal: Principal | null, input: ListProjectsInput = {}): Promise<ProjectPage> {
     requireScope(principal, 'projects:read');
@@ -108,6 +109,16 @@ export class ProjectService {
     const visible = (p: ProjectConfigProblem) =>
       p.project === null ? unrestricted : canAccessProject(principal, p.project);
     return { ...status, problems: status.problems.filter(visible) };
+  }
+
+  /**
+   * Whether the Claude Code CLI runs: the one check of the local runtime, or on Kubernetes each
+   * project checked so far that the caller may see.
+   */
+  async claudeStatus(principal: Principal | null): Promise<ClaudeStatus[]> {
+    requireScope(principal, 'projects:read');
+    const statuses = (await this.deps.claude?.statuses()) ?? [];
+    return statuses.filter((s) => s.projectName === null || canAccessProject(principal, s.projectName));
   }
 
   /**

@@ -4,6 +4,7 @@ import { auditActor } from '../domain/audit.js';
 import { requireScope } from '../domain/authorization.js';
 import type { Clock } from '../domain/clock.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { encodeGlobalId } from '../domain/global-id.js';
 import { DEFAULT_PAGE_SIZE, type Page, type PageRequest } from '../domain/page.js';
 import type { Principal } from '../domain/principal.js';
 import {
@@ -195,7 +196,7 @@ export class WebhookService {
     return this.deps.unitOfWork.run(async ({ webhooks, audit }) => {
       const delivery = await webhooks.enqueueFor(current.id, {
         type: 'webhook.ping',
-        data: { webhookId: current.id },
+        data: { webhookId: current.id, webhookGlobalId: encodeGlobalId('Webhook', current.id) },
       });
       await audit.record({
         ...auditActor(caller),

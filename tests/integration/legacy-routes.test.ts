@@ -81,6 +81,7 @@ describe('legacy REST and SSE routes', () => {
     expect(shell.status).toBe(202);
     expect(shell.body).toEqual({
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      globalId: Buffer.from(`Command:${shell.body.id}`).toString('base64'),
       status: 'QUEUED',
       streamUrl: `/api/v1/commands/${shell.body.id}/stream`,
     });

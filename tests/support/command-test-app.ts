@@ -52,6 +52,8 @@ export async function startCommandApp(
     database?: DatabaseKind;
     /** Passed to the app (a span exporter, for tracing tests). */
     overrides?: AppOverrides;
+    /** The PATH commands get, instead of one with the fake `claude` first. */
+    pathVar?: string;
   } = {},
 ): Promise<CommandTestApp> {
   const settings: Record<string, string> = { ...options.extraProjects };
@@ -71,10 +73,14 @@ export async function startCommandApp(
       writeFileSync(join(dir, 'rdev-projects.yaml'), yaml);
     }
     // The local runtime gives commands this process's environment.
-    if (!process.env.PATH?.startsWith(WORKSPACE_PATH_VAR)) process.env.PATH = WORKSPACE_PATH_VAR;
+    if (options.pathVar) process.env.PATH = options.pathVar;
+    else if (!process.env.PATH?.startsWith(WORKSPACE_PATH_VAR)) process.env.PATH = WORKSPACE_PATH_VAR;
     runtimeEnv = { RDEV_WORKSPACES_DIR: dir };
   } else {
-    fake = await startFakeKubeApiServer({ namespace: NS, execEnv: { PATH: WORKSPACE_PATH_VAR } });
+    fake = await startFakeKubeApiServer({
+      namespace: NS,
+      execEnv: { PATH: options.pathVar ?? WORKSPACE_PATH_VAR },
+    });
     workspace = fake.podDir('ws-0');
     fake.createPod({
       name: 'ws-0',

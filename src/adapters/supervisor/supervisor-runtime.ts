@@ -9,6 +9,7 @@ import {
 } from '../../domain/command-run.js';
 import { RuntimeUnavailableError, ValidationError, WorkspaceFailedError } from '../../domain/errors.js';
 import { argvIssues, encodeRunEnvironment, resolveRunCwd } from '../../domain/run-request.js';
+import type { ClaudeProbe, ClaudeProbeResult } from '../../ports/claude-probe.js';
 import type { ExecTransport } from '../../ports/exec-transport.js';
 import type {
   FollowEvent,
@@ -50,6 +51,11 @@ export interface SupervisorRuntimeDeps {
   onScriptTampered?(report: TamperedScriptReport): void | Promise<void>;
   /** Turns a command's argv into the argv the supervisor runs (a sandbox around it); none by default. */
   wrapCommand?(target: WorkspaceTarget, cwd: string, argv: readonly string[]): string[];
+  /**
+   * Where commands of `target` run, in words that follow "not found": the server's environment,
+   * a pod's container. Said when `claude` is missing.
+   */
+  describeTarget?(target: WorkspaceTarget): string;
 }
 
 /** A supervisor script found changed in a workspace and rewritten. */
@@ -71,6 +77,15 @@ interface OperationResult {
 }
 
 const SCRIPT_BYTES = Buffer.from(SUPERVISE_SCRIPT, 'utf8');
+
+export const CLAUDE_INSTALL_HINT = 'npm install -g @anthropic-ai/claude-code';
+
+/**
+ * Prints the PATH (to say where it looked), the path of `claude`, then what `claude --version`
+ * prints; 127, as a shell answers a missing program, when there is none.
+ */
+const CLAUDE_PROBE_SCRIPT =
+  'printf "%s\\n" "$PATH"; p=$(command -v claude) || exit 127; printf "%s\\n" "$p"; exec "$p" --version';
 const OUTPUT_LIMIT = 64 * 1024;
 
 /**
@@ -79,7 +94,7 @@ const OUTPUT_LIMIT = 64 * 1024;
  * runtimes share the protocol and its tests. The script is installed on first use: an operation
  * that finds it missing installs it and runs once more.
  */
-export class SupervisorRuntime implements WorkspaceRuntime {
+export class SupervisorRuntime implements WorkspaceRuntime, ClaudeProbe {
   private readonly transport: ExecTransport;
   private readonly maxFrameBytes: number;
   private readonly heartbeatSeconds: number;
@@ -87,6 +102,7 @@ export class SupervisorRuntime implements WorkspaceRuntime {
   private readonly operationTimeoutMs: number;
   private readonly onScriptTampered: SupervisorRuntimeDeps['onScriptTampered'];
   private readonly wrapCommand: NonNullable<SupervisorRuntimeDeps['wrapCommand']>;
+  private readonly describeTarget: NonNullable<SupervisorRuntimeDeps['describeTarget']>;
 
   constructor(deps: SupervisorRuntimeDeps) {
     this.transport = deps.transport;
@@ -96,6 +112,7 @@ export class SupervisorRuntime implements WorkspaceRuntime {
     this.operationTimeoutMs = deps.operationTimeoutMs ?? 30_000;
     this.onScriptTampered = deps.onScriptTampered;
     this.wrapCommand = deps.wrapCommand ?? ((_target, _cwd, argv) => [...argv]);
+    this.describeTarget = deps.describeTarget ?? ((target) => `in project "${target.projectName}"`);
   }
 
   async start(target: WorkspaceTarget, spec: RunSpec): Promise<RunState> {
@@ -180,6 +197,38 @@ export class SupervisorRuntime implements WorkspaceRuntime {
       `Cannot look for a git repository in project "${target.projectName}": ${excerpt(result.stderr)}`,
       { project: target.projectName },
     );
+  }
+
+  /**
+   * Looks for `claude` as a CLAUDE command would meet it: through the same transport and sandbox,
+   * with the same environment.
+   */
+  async probe(target: WorkspaceTarget): Promise<ClaudeProbeResult> {
+    const root = resolveRunCwd(target.workspacePath, null);
+    const argv = this.wrapCommand(target, root, ['sh', '-c', CLAUDE_PROBE_SCRIPT, 'rdev-claude-check']);
+    const result = await this.execute(target, argv, undefined, this.operationTimeoutMs);
+    const [pathVar = '', program = '', ...version] = result.stdout.split('\n');
+    const where = this.describeTarget(target);
+    if (result.exitCode === 127 && program === '') {
+      return {
+        available: false,
+        message:
+          `The Claude Code CLI (claude) was not found ${where}, on the PATH ${pathVar || '(empty)'}. ` +
+          `Install it there with \`${CLAUDE_INSTALL_HINT}\`, or put the folder that holds it on that PATH; ` +
+          'the next runClaude looks again.',
+      };
+    }
+    const first = version.map((line) => line.trim()).find((line) => line !== '') ?? '';
+    if (result.exitCode !== 0 || first === '') {
+      const why = excerpt((result.stderr || version.join(' ')).replaceAll(/\s+/g, ' '));
+      return {
+        available: false,
+        message:
+          `The Claude Code CLI at ${program} (${where}) does not run: \`claude --version\` exited with ` +
+          `${result.exitCode}: ${why}. Reinstall it with \`${CLAUDE_INSTALL_HINT}\`; the next runClaude looks again.`,
+      };
+    }
+    return { available: true, version: first.slice(0, 200), path: program };
   }
 
   async status(target: WorkspaceTarget, commandId: string): Promise<RunState> {

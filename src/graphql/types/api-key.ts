@@ -1,9 +1,9 @@
 import type { ApiKey } from '../../domain/api-key.js';
 import { DomainError, ForbiddenError, NotFoundError, ValidationError } from '../../domain/errors.js';
+import { localId } from '../../domain/global-id.js';
 import type { KeyPrincipal } from '../../domain/principal.js';
 import { builder } from '../builder.js';
 import { pageArgs, toConnection } from '../connection.js';
-import { localId } from '../global-id.js';
 import { ScopeEnum } from './scope.js';
 
 export const ApiKeyRef = builder.objectRef<ApiKey>('ApiKey');
@@ -23,6 +23,10 @@ builder.node(ApiKeyRef, {
     }
   },
   fields: (t) => ({
+    uuid: t.exposeString('id', {
+      description:
+        'The plain id of the API key, as audit rows and `rdev keys list` show it. Arguments of type ID take it as well as the global `id`.',
+    }),
     name: t.exposeString('name', { description: 'A name for people, to tell keys apart.' }),
     prefix: t.exposeString('prefix', {
       description: 'The first characters of the current secret, to recognise it.',
@@ -198,7 +202,7 @@ const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
 const UpdateApiKeyInput = builder.inputType('UpdateApiKeyInput', {
   description: 'Changes to an API key; omitted fields stay as they are.',
   fields: (t) => ({
-    id: t.id({ required: true, description: 'The global id of the key.' }),
+    id: t.id({ required: true, description: 'The key: its global id or its plain UUID.' }),
     name: t.string({ required: false, description: 'A new name.' }),
     scopes: t.field({
       type: [ScopeEnum],
@@ -223,7 +227,7 @@ const UpdateApiKeyInput = builder.inputType('UpdateApiKeyInput', {
 const RotateApiKeyInput = builder.inputType('RotateApiKeyInput', {
   description: 'Which key gets a new secret.',
   fields: (t) => ({
-    id: t.id({ required: true, description: 'The global id of the key.' }),
+    id: t.id({ required: true, description: 'The key: its global id or its plain UUID.' }),
     gracePeriodSeconds: t.int({
       required: false,
       description:
@@ -233,7 +237,7 @@ const RotateApiKeyInput = builder.inputType('RotateApiKeyInput', {
 });
 const RevokeApiKeyInput = builder.inputType('RevokeApiKeyInput', {
   description: 'Which key to revoke.',
-  fields: (t) => ({ id: t.id({ required: true, description: 'The global id of the key.' }) }),
+  fields: (t) => ({ id: t.id({ required: true, description: 'The key: its global id or its plain UUID.' }) }),
 });
 
 const errorTypes = [ValidationError, ForbiddenError, NotFoundError];

@@ -1,8 +1,8 @@
 import type { AuditEvent } from '../../domain/audit.js';
+import { localId } from '../../domain/global-id.js';
 import { builder } from '../builder.js';
 import { pageArgs, toConnection } from '../connection.js';
 import { describedValues } from '../described-values.js';
-import { localId } from '../global-id.js';
 import { ApiKeyRef } from './api-key.js';
 
 const AuditOutcomeEnum = builder.enumType('AuditOutcome', {
@@ -65,7 +65,7 @@ const AuditEventFilter = builder.inputType('AuditEventFilter', {
   description: 'Narrows the audit log; the conditions all apply.',
   fields: (t) => ({
     action: t.string({ required: false, description: 'Only this action, e.g. `api_key.revoke`.' }),
-    apiKeyId: t.id({ required: false, description: 'Global ID of the acting key.' }),
+    apiKeyId: t.id({ required: false, description: 'The acting key: its global id or its plain UUID.' }),
     targetType: t.string({ required: false, description: 'Only this kind of target.' }),
     targetId: t.string({ required: false, description: 'Only this target.' }),
     from: t.field({ type: 'DateTime', required: false, description: 'Events at or after this time.' }),

@@ -1,6 +1,7 @@
 import { wrapErrorIfMatches } from '@pothos/plugin-errors';
 import type { Command } from '../../domain/command.js';
 import {
+  ClaudeUnavailableError,
   CommandNotAllowedError,
   ConflictError,
   type DomainError,
@@ -10,8 +11,8 @@ import {
   RuntimeUnavailableError,
   ValidationError,
 } from '../../domain/errors.js';
+import { localId } from '../../domain/global-id.js';
 import { builder } from '../builder.js';
-import { localId } from '../global-id.js';
 import { CommandRef } from './command.js';
 
 const RunCommandPayload = builder.objectRef<{ command: Command }>('RunCommandPayload').implement({
@@ -145,7 +146,9 @@ const RunGitInput = builder.inputType('RunGitInput', {
 });
 const CancelCommandInput = builder.inputType('CancelCommandInput', {
   description: 'Which command `cancelCommand` stops.',
-  fields: (t) => ({ id: t.id({ required: true, description: 'The global id of the command.' }) }),
+  fields: (t) => ({
+    id: t.id({ required: true, description: 'The command: its global id or its plain UUID.' }),
+  }),
 });
 
 const runErrors = [
@@ -156,6 +159,7 @@ const runErrors = [
   ConflictError,
   PreconditionFailedError,
   RuntimeUnavailableError,
+  ClaudeUnavailableError,
 ];
 
 // One union shared by runClaude, runShell and runGit (the errors plugin would make one per field).
@@ -180,7 +184,7 @@ builder.mutationField('runClaude', (t) =>
   t.field({
     type: RunCommandResult,
     description:
-      'Run the Claude Code CLI headless with a prompt (scope `commands:run:claude`). Each output event carries the parsed stream-json message in `claude`. Errors: VALIDATION_FAILED, NOT_FOUND (no such project), FORBIDDEN (missing scope or project grant), COMMAND_NOT_ALLOWED (project policy), CONFLICT (idempotency key reused with other input), PRECONDITION_FAILED, RUNTIME_UNAVAILABLE.',
+      'Run the Claude Code CLI headless with a prompt (scope `commands:run:claude`). Each output event carries the parsed stream-json message in `claude`. Errors: VALIDATION_FAILED, NOT_FOUND (no such project), FORBIDDEN (missing scope or project grant), COMMAND_NOT_ALLOWED (project policy), CONFLICT (idempotency key reused with other input), PRECONDITION_FAILED, RUNTIME_UNAVAILABLE, CLAUDE_UNAVAILABLE (`claude` is not installed or does not run where the project runs commands; see `runtimeStatus.claude`).',
     args: {
       input: t.arg({ type: RunClaudeInput, required: true, description: 'The prompt and how to run it.' }),
     },

@@ -1,8 +1,8 @@
 import { COMMAND_STATUSES, type CommandEnd, OUTPUT_STREAMS, type OutputEvent } from '../../domain/command.js';
+import { localId } from '../../domain/global-id.js';
 import { COMMAND_END_WIRE, OUTPUT_EVENT_WIRE, type WireField } from '../../domain/output-event-wire.js';
 import { builder } from '../builder.js';
 import { describedValues } from '../described-values.js';
-import { localId } from '../global-id.js';
 
 export const CommandStatusEnum = builder.enumType('CommandStatus', {
   description: 'Where a command is in its life: QUEUED, RUNNING, then one of the final statuses.',
@@ -75,7 +75,10 @@ builder.subscriptionField('commandOutput', (t) =>
     description:
       'Stored output after `after` (default 0: from the start), then live output, ending with the event whose `end` is set. Scope `commands:read`; an unknown or hidden command fails at once with NOT_FOUND.',
     args: {
-      commandId: t.arg.id({ required: true, description: 'The global id of the command to follow.' }),
+      commandId: t.arg.id({
+        required: true,
+        description: 'The command to follow: its global id or its plain UUID.',
+      }),
       after: t.arg.int({
         required: false,
         description: 'The last `seq` already seen; default 0 (from the start).',

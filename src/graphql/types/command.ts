@@ -1,8 +1,8 @@
 import type { ClaudeSession, Command } from '../../domain/command.js';
 import { DomainError, NotFoundError, ValidationError } from '../../domain/errors.js';
+import { localId } from '../../domain/global-id.js';
 import { builder } from '../builder.js';
 import { pageArgs, toConnection } from '../connection.js';
-import { localId } from '../global-id.js';
 import { outputBytes } from '../output-budget.js';
 import { ApiKeyRef } from './api-key.js';
 import { CommandOutputEventRef, CommandStatusEnum } from './command-output.js';
@@ -58,6 +58,10 @@ builder.node(CommandRef, {
     }
   },
   fields: (t) => ({
+    uuid: t.exposeString('id', {
+      description:
+        'The plain id of the command, as webhook payloads, audit rows and the legacy REST routes show it. Arguments of type ID take it as well as the global `id`.',
+    }),
     project: t.field({
       type: ProjectRef,
       nullable: true,
@@ -189,8 +193,9 @@ builder.queryField('command', (t) =>
   t.field({
     type: CommandRef,
     nullable: true,
-    description: 'One command by global id; null when it does not exist or the key may not see it.',
-    args: { id: t.arg.id({ required: true, description: 'The global id of the command.' }) },
+    description:
+      'One command by global id or plain UUID; null when it does not exist or the key may not see it.',
+    args: { id: t.arg.id({ required: true, description: 'The command: its global id or its plain UUID.' }) },
     resolve: (_root, args, ctx) =>
       ctx.services.commands.get(ctx.principal, localId(String(args.id), 'Command')).catch((e) => {
         if (e instanceof NotFoundError) return null;
@@ -327,7 +332,10 @@ builder.subscriptionField('commandUpdated', (t) =>
     description:
       'Status changes of one command, of one project, or of every command the key may see (scope `commands:read`).',
     args: {
-      commandId: t.arg.id({ required: false, description: 'Follow only this command (global id).' }),
+      commandId: t.arg.id({
+        required: false,
+        description: 'Follow only this command: its global id or its plain UUID.',
+      }),
       projectName: t.arg.string({
         required: false,
         description: 'Follow only the commands of this project.',

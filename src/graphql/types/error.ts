@@ -1,4 +1,5 @@
 import {
+  ClaudeUnavailableError,
   CommandNotAllowedError,
   ConflictError,
   type DomainError,
@@ -67,6 +68,11 @@ for (const [cls, name, description] of [
     RuntimeUnavailableError,
     'RuntimeUnavailableError',
     'RUNTIME_UNAVAILABLE: the workspace runtime cannot be reached (circuit open, pod not running); retry later.',
+  ],
+  [
+    ClaudeUnavailableError,
+    'ClaudeUnavailableError',
+    'CLAUDE_UNAVAILABLE: the Claude Code CLI cannot run where the project runs commands; the message says where rdev looked and how to install it (`npm install -g @anthropic-ai/claude-code`).',
   ],
   [
     PayloadTooLargeError,

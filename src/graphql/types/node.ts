@@ -1,7 +1,7 @@
 import { type GraphQLResolveInfo, isObjectType } from 'graphql';
 import { ValidationError } from '../../domain/errors.js';
+import { decodeId } from '../../domain/global-id.js';
 import { builder } from '../builder.js';
-import { decodeId } from '../global-id.js';
 
 /** Most ids one `nodes` call looks up: each is a lookup, so a 1 MB list would be thousands. */
 export const MAX_NODES_PER_CALL = 100;

@@ -1,4 +1,5 @@
 import type { ProjectConfigProblem } from '../../domain/project.js';
+import type { ClaudeStatus } from '../../engine/claude-availability.js';
 import type { ProjectCatalogStatus } from '../../engine/project-catalog.js';
 import { builder } from '../builder.js';
 import { describedValues } from '../described-values.js';
@@ -28,6 +29,34 @@ const ProjectConfigProblemRef = builder.objectRef<ProjectConfigProblem>('Project
   }),
 });
 
+const ClaudeAvailabilityRef = builder.objectRef<ClaudeStatus>('ClaudeAvailability').implement({
+  description:
+    'Whether the Claude Code CLI (`claude`) runs where CLAUDE commands run, as last checked. runClaude is refused with CLAUDE_UNAVAILABLE while it does not.',
+  fields: (t) => ({
+    projectName: t.exposeString('projectName', {
+      nullable: true,
+      description:
+        'The project whose pod was checked (Kubernetes); null for the local runtime, where one check covers every project.',
+    }),
+    available: t.exposeBoolean('available', {
+      description: '`claude --version` ran successfully.',
+    }),
+    version: t.exposeString('version', {
+      nullable: true,
+      description: 'What `claude --version` printed, e.g. `2.0.0 (Claude Code)`; null when not available.',
+    }),
+    path: t.exposeString('path', {
+      nullable: true,
+      description: 'Where `claude` was found; null when not available.',
+    }),
+    message: t.exposeString('message', {
+      nullable: true,
+      description: 'Why it is not available, where rdev looked and how to install it; null when available.',
+    }),
+    checkedAt: t.expose('checkedAt', { type: 'DateTime', description: 'When this was checked.' }),
+  }),
+});
+
 const RuntimeStatusRef = builder.objectRef<ProjectCatalogStatus>('RuntimeStatus').implement({
   description: 'How current rdev’s view of the workspaces is.',
   fields: (t) => ({
@@ -53,6 +82,12 @@ const RuntimeStatusRef = builder.objectRef<ProjectCatalogStatus>('RuntimeStatus'
     lastError: t.exposeString('lastError', {
       nullable: true,
       description: 'The last error reading the runtime, if the last read failed.',
+    }),
+    claude: t.field({
+      type: [ClaudeAvailabilityRef],
+      description:
+        'Whether `claude` runs: one entry for the local runtime (checked at start); on Kubernetes one per project checked so far (each on its first runClaude). A failed check is repeated after 30 s, and by every runClaude.',
+      resolve: (_s, _args, ctx) => ctx.services.projects.claudeStatus(ctx.principal),
     }),
     configProblems: t.field({
       type: [ProjectConfigProblemRef],

@@ -1,4 +1,5 @@
 import { ConflictError, DomainError, NotFoundError, ValidationError } from '../../domain/errors.js';
+import { localId } from '../../domain/global-id.js';
 import {
   WEBHOOK_DELIVERY_STATUSES,
   type WebhookAttempt,
@@ -7,7 +8,6 @@ import {
 import { builder } from '../builder.js';
 import { pageArgs, toConnection } from '../connection.js';
 import { describedValues } from '../described-values.js';
-import { localId } from '../global-id.js';
 import { WebhookRef } from './webhook.js';
 import { WebhookEventTypeEnum } from './webhook-event-type.js';
 
@@ -64,6 +64,10 @@ builder.node(WebhookDeliveryRef, {
     }
   },
   fields: (t) => ({
+    uuid: t.exposeString('id', {
+      description:
+        'The plain id of the delivery, as audit rows show it. Arguments of type ID take it as well as the global `id`.',
+    }),
     webhook: t.field({
       type: WebhookRef,
       description: 'The webhook it goes to.',
@@ -189,7 +193,9 @@ builder.objectField(WebhookRef, 'deliveries', (t) =>
 
 const RedeliverWebhookDeliveryInput = builder.inputType('RedeliverWebhookDeliveryInput', {
   description: 'Which delivery to send again.',
-  fields: (t) => ({ id: t.id({ required: true, description: 'The global id of the delivery.' }) }),
+  fields: (t) => ({
+    id: t.id({ required: true, description: 'The delivery: its global id or its plain UUID.' }),
+  }),
 });
 
 export const WebhookDeliveryPayload = (name: string) =>

@@ -1,8 +1,8 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../domain/errors.js';
+import { localId } from '../../domain/global-id.js';
 import type { Webhook } from '../../domain/webhook.js';
 import { builder } from '../builder.js';
-import { localId } from '../global-id.js';
 import { WebhookRef } from './webhook.js';
 import { WebhookDeliveryPayload } from './webhook-delivery.js';
 import { WebhookEventTypeEnum } from './webhook-event-type.js';
@@ -45,7 +45,7 @@ const CreateWebhookInput = builder.inputType('CreateWebhookInput', {
 const UpdateWebhookInput = builder.inputType('UpdateWebhookInput', {
   description: 'Omitted fields stay as they are; `projectNames: null` means every project.',
   fields: (t) => ({
-    id: t.id({ required: true, description: 'The global id of the webhook.' }),
+    id: t.id({ required: true, description: 'The webhook: its global id or its plain UUID.' }),
     url: t.string({
       required: false,
       description: 'A new URL: http or https; internal and private addresses are refused.',
@@ -66,12 +66,14 @@ const UpdateWebhookInput = builder.inputType('UpdateWebhookInput', {
 });
 const DeleteWebhookInput = builder.inputType('DeleteWebhookInput', {
   description: 'Which webhook to delete.',
-  fields: (t) => ({ id: t.id({ required: true, description: 'The global id of the webhook.' }) }),
+  fields: (t) => ({
+    id: t.id({ required: true, description: 'The webhook: its global id or its plain UUID.' }),
+  }),
 });
 const RotateWebhookSecretInput = builder.inputType('RotateWebhookSecretInput', {
   description: 'Which webhook gets a new signing secret.',
   fields: (t) => ({
-    id: t.id({ required: true, description: 'The global id of the webhook.' }),
+    id: t.id({ required: true, description: 'The webhook: its global id or its plain UUID.' }),
     overlapSeconds: t.int({
       required: false,
       description:
@@ -81,7 +83,9 @@ const RotateWebhookSecretInput = builder.inputType('RotateWebhookSecretInput', {
 });
 const PingWebhookInput = builder.inputType('PingWebhookInput', {
   description: 'Which webhook to ping.',
-  fields: (t) => ({ id: t.id({ required: true, description: 'The global id of the webhook.' }) }),
+  fields: (t) => ({
+    id: t.id({ required: true, description: 'The webhook: its global id or its plain UUID.' }),
+  }),
 });
 
 const webhookId = (id: string | number) => localId(String(id), 'Webhook');

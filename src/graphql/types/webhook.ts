@@ -21,6 +21,10 @@ builder.node(WebhookRef, {
     }
   },
   fields: (t) => ({
+    uuid: t.exposeString('id', {
+      description:
+        'The plain id of the webhook, as `webhook.ping` payloads and audit rows show it. Arguments of type ID take it as well as the global `id`.',
+    }),
     url: t.exposeString('url', { description: 'Where events are POSTed.' }),
     events: t.field({
       type: [WebhookEventTypeEnum],
