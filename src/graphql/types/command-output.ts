@@ -37,7 +37,8 @@ interface FieldBuilder {
 
 /**
  * Each field of a wire table, of the GraphQL type it names (`types` maps the names of this
- * schema's own enums and objects to their refs), resolved to the property of the same name.
+ * schema's own enums and objects to their refs), resolved to the property of the same name or
+ * made by the field's `read`.
  */
 function wireFields(
   t: FieldBuilder,
@@ -51,7 +52,10 @@ function wireFields(
         type: (types[field.type] ?? field.type) as never,
         nullable: field.nullable,
         ...(field.description ? { description: field.description } : {}),
-        resolve: (source) => ((source as Record<string, unknown>)[name] ?? null) as never,
+        resolve: (source) =>
+          (field.read
+            ? field.read(source as OutputEvent)
+            : ((source as Record<string, unknown>)[name] ?? null)) as never,
       }),
     ]),
   ) as never;
