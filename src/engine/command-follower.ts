@@ -298,12 +298,14 @@ export class CommandFollower {
    * unless it was cancelled: a cancel always ends a command CANCELLED.
    */
   private async endUnstorable(rejected: OutputRejectedError): Promise<void> {
-    await this.deps.runtime.stop(this.target, this.id, this.deps.settings.cancelGraceSeconds).catch((error) => {
-      this.deps.log('warn', 'could not stop a command whose output cannot be stored', {
-        commandId: this.id,
-        err: error,
+    await this.deps.runtime
+      .stop(this.target, this.id, this.deps.settings.cancelGraceSeconds)
+      .catch((error) => {
+        this.deps.log('warn', 'could not stop a command whose output cannot be stored', {
+          commandId: this.id,
+          err: error,
+        });
       });
-    });
     const current = await this.deps.store.get(this.id);
     const cancelled = current?.cancelRequestedAt || this.reason === 'cancel';
     await this.deps.finish(

@@ -153,16 +153,16 @@ export class OutputRecorder {
     const pieces = splitBytes(line, this.deps.settings.maxChunkBytes);
     // The parsed message goes with the line's last piece, once the whole line is stored.
     pieces.forEach((piece, i) => {
-      this.add('STDOUT', piece.data, piece.bytes, i === pieces.length - 1 ? (message ?? undefined) : undefined);
+      this.add(
+        'STDOUT',
+        piece.data,
+        piece.bytes,
+        i === pieces.length - 1 ? (message ?? undefined) : undefined,
+      );
     });
   }
 
-  private add(
-    stream: 'STDOUT' | 'STDERR' | 'SYSTEM',
-    data: string,
-    raw: Uint8Array,
-    claude?: unknown,
-  ): void {
+  private add(stream: 'STDOUT' | 'STDERR' | 'SYSTEM', data: string, raw: Uint8Array, claude?: unknown): void {
     if (raw.length === 0) return;
     const bytes = raw.length;
     this.deps.onOutputBytes?.(bytes);

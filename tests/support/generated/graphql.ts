@@ -4,32 +4,53 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+/** Where a command is in its life: QUEUED, RUNNING, then one of the final statuses. */
 export type CommandStatus =
+  /** Stopped by `cancelCommand`. */
   | 'CANCELLED'
+  /** Exited with another code, was killed by a signal, or could not start. */
   | 'FAILED'
+  /** Its workspace went away under it; its end is unknown. */
   | 'LOST'
+  /** Waiting for a free slot in its project (`Project.maxConcurrentCommands`). */
   | 'QUEUED'
+  /** Started in its workspace. */
   | 'RUNNING'
+  /** Exited with code 0. */
   | 'SUCCEEDED'
+  /** Stopped after `timeoutSeconds`. */
   | 'TIMED_OUT';
 
+/** What a command runs. */
 export type CommandType =
+  /** The Claude Code CLI with a prompt (`runClaude`). */
   | 'CLAUDE'
+  /** `git` with an allowed subcommand (`runGit`). */
   | 'GIT'
+  /** A program or `sh -c` script (`runShell`). */
   | 'SHELL';
 
+/** The database rdev stores its state in. */
 export type DatabaseKind =
+  /** Embedded PGlite, inside the rdev process. */
   | 'PGLITE'
+  /** A PostgreSQL server. */
   | 'POSTGRES';
 
+/** Where project workspaces come from. */
 export type RuntimeKind =
+  /** Pods found by label in a Kubernetes cluster. */
   | 'KUBERNETES'
+  /** Folders under the workspaces folder on the rdev host. */
   | 'LOCAL';
 
 /** PENDING until an attempt succeeds (SUCCEEDED) or rdev gives up (FAILED). */
 export type WebhookDeliveryStatus =
+  /** rdev gave up: the retry schedule is used up. `redeliverWebhookDelivery` can still send it. */
   | 'FAILED'
+  /** Not yet delivered: an attempt is due or in flight. */
   | 'PENDING'
+  /** An attempt got a 2xx answer. */
   | 'SUCCEEDED';
 
 /** Event types a webhook can receive. On the wire (the body's `type`) they read `command.queued`, `project.discovered`, ... */
