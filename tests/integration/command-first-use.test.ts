@@ -11,6 +11,7 @@ import {
   startCommandApp,
   streamBytes,
 } from '../support/command-test-app.js';
+import { liveGroupMembers } from '../support/processes.js';
 import { openCommandStream } from '../support/sse-client.js';
 import { DATABASE_KINDS } from '../support/test-databases.js';
 import { until } from '../support/wait.js';
@@ -319,6 +320,8 @@ describe.each(DATABASE_KINDS)('binary output, on %s', (database) => {
     const command = await t.runShell({ script: `echo before; echo ${REFUSED}; sleep 30` });
     const ended = await t.waitForEnd(command.id);
     expect(ended).toMatchObject({ status: 'FAILED', error: `could not store its output: ${REFUSAL}` });
+    const pgid = Number(readFileSync(join(t.workspace, '.rdev', 'runs', plainId(command.id), 'pid'), 'utf8'));
+    expect(liveGroupMembers(pgid)).toEqual([]);
     const events = await collectOutput(t.wsClient(), command.id);
     expect(events.at(-1)!.end).toMatchObject({ status: 'FAILED' });
     expect(events.at(-1)!.data).toContain(REFUSAL);
