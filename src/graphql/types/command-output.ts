@@ -10,7 +10,8 @@ export const CommandStatusEnum = builder.enumType('CommandStatus', {
     QUEUED: 'Waiting for a free slot in its project (`Project.maxConcurrentCommands`).',
     RUNNING: 'Started in its workspace.',
     SUCCEEDED: 'Exited with code 0.',
-    FAILED: 'Exited with another code, was killed by a signal, or could not start.',
+    FAILED:
+      'Exited with another code, was killed by a signal, could not start, or its output could not be stored (the database kept refusing it; `error` says why).',
     CANCELLED: 'Stopped by `cancelCommand`.',
     TIMED_OUT: 'Stopped after `timeoutSeconds`.',
     LOST: 'Its workspace went away under it; its end is unknown.',
