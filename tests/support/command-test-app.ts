@@ -206,7 +206,10 @@ export function collectOutput(
           }
         },
         error: (error) => {
-          if (!done) reject(error instanceof Error ? error : new Error(JSON.stringify(error)));
+          // A close event stringifies to {}: say its code and reason instead.
+          const { code, reason } = (error ?? {}) as { code?: number; reason?: string };
+          const text = code === undefined ? JSON.stringify(error) : `connection closed: ${code} ${reason ?? ''}`;
+          if (!done) reject(error instanceof Error ? error : new Error(text));
           done = true;
         },
         complete: () => {
