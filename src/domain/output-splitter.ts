@@ -26,29 +26,29 @@ const NEWLINE = 0x0a;
  * start before it.
  */
 export class LineSplitter {
-  private tail: Uint8Array = new Uint8Array(0);
+  /** The unfinished line, in the pieces it came in: joined once, when its newline comes. */
+  private tail: Uint8Array[] = [];
+  private held = 0;
 
   constructor(private readonly maxLineBytes: number) {}
 
   push(bytes: Uint8Array): { lines: Uint8Array[]; overflow: Uint8Array | null } {
-    const combined = this.tail.length === 0 ? bytes : concat(this.tail, bytes);
-    const cut = combined.lastIndexOf(NEWLINE);
+    const cut = bytes.lastIndexOf(NEWLINE);
     if (cut === -1) {
-      this.tail = combined;
-      if (this.tail.length > this.maxLineBytes) {
-        // A line longer than any sane message: pass it on as plain output rather than hold it.
-        const overflow = this.tail;
-        this.tail = new Uint8Array(0);
-        return { lines: [], overflow };
-      }
+      this.tail.push(bytes);
+      this.held += bytes.length;
+      // A line longer than any sane message: pass it on as plain output rather than hold it.
+      if (this.held > this.maxLineBytes) return { lines: [], overflow: this.flush() };
       return { lines: [], overflow: null };
     }
-    this.tail = combined.slice(cut + 1);
+    const complete = concat([...this.tail, bytes.subarray(0, cut + 1)]);
+    const rest = bytes.subarray(cut + 1);
+    this.tail = rest.length > 0 ? [rest] : [];
+    this.held = rest.length;
     const lines: Uint8Array[] = [];
-    let start = 0;
-    while (start <= cut) {
-      const end = combined.indexOf(NEWLINE, start) + 1;
-      lines.push(combined.slice(start, end));
+    for (let start = 0; start < complete.length; ) {
+      const end = complete.indexOf(NEWLINE, start) + 1;
+      lines.push(complete.subarray(start, end));
       start = end;
     }
     return { lines, overflow: null };
@@ -56,19 +56,24 @@ export class LineSplitter {
 
   /** The unfinished last line, at the end of the output. */
   flush(): Uint8Array {
-    const rest = this.tail;
-    this.tail = new Uint8Array(0);
+    const rest = concat(this.tail);
+    this.tail = [];
+    this.held = 0;
     return rest;
   }
 
   get tailBytes(): number {
-    return this.tail.length;
+    return this.held;
   }
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
+function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
   return out;
 }

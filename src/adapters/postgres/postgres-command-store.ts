@@ -403,7 +403,8 @@ export class PostgresCommandStore implements CommandStore {
  */
 function bytesToStore(e: NewOutputEvent): Buffer | null {
   if (!e.bytes || (!e.data.includes('\uFFFD') && !e.data.includes('\0'))) return null;
-  return Buffer.from(e.bytes.buffer, e.bytes.byteOffset, e.bytes.byteLength);
+  // A copy: the events' bytes may be views into larger buffers, which drivers need not respect.
+  return Buffer.from(e.bytes);
 }
 
 function endMessage(end: CommandEnd): string {
