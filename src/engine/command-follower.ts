@@ -137,8 +137,6 @@ export class CommandFollower {
         stdin: c.stdin ?? undefined,
       });
       this.deps.onStartReached?.(true);
-      await this.deps.store.clearStartInputs(c.id);
-      return true;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       // A workspace that cannot be reached (circuit open, API timing out) is waited for, however
@@ -163,6 +161,16 @@ export class CommandFollower {
       }
       return false;
     }
+    // The command runs now, whatever becomes of this write: a database that cannot take it must
+    // not fail the command as unstarted. Ending the command forgets stdin and env too, and until
+    // then a replica that adopts it starts it again, which finds it started.
+    await this.deps.store.clearStartInputs(c.id).catch((error) => {
+      this.deps.log('warn', 'could not forget stdin and env yet; they are forgotten when the command ends', {
+        commandId: c.id,
+        err: error,
+      });
+    });
+    return true;
   }
 
   private attempts(): number {
