@@ -208,7 +208,8 @@ export function collectOutput(
         error: (error) => {
           // A close event stringifies to {}: say its code and reason instead.
           const { code, reason } = (error ?? {}) as { code?: number; reason?: string };
-          const text = code === undefined ? JSON.stringify(error) : `connection closed: ${code} ${reason ?? ''}`;
+          const text =
+            code === undefined ? JSON.stringify(error) : `connection closed: ${code} ${reason ?? ''}`;
           if (!done) reject(error instanceof Error ? error : new Error(text));
           done = true;
         },
