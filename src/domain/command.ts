@@ -105,12 +105,23 @@ export interface CommandEnd {
   error: string | null;
 }
 
+/** The exact bytes of an output event. */
+export function outputEventBytes(e: Pick<OutputEvent, 'data' | 'bytes'>): Uint8Array {
+  return e.bytes ?? Buffer.from(e.data, 'utf8');
+}
+
 /** One stored output event. `end` is set on the final event only. */
 export interface OutputEvent {
   commandId: string;
   seq: number;
   stream: OutputStream;
+  /** The text of the bytes: invalid UTF-8 sequences and NUL bytes are U+FFFD. */
   data: string;
+  /**
+   * The exact bytes the command wrote, when they are not the UTF-8 of `data` (invalid UTF-8 or
+   * NUL bytes); null when they are. {@link outputEventBytes} gives them either way.
+   */
+  bytes: Uint8Array | null;
   at: Date;
   /** CLAUDE: the parsed stream-json object of this line. */
   claude: unknown | null;

@@ -14,7 +14,10 @@ import type { OutputOffsets, OutputStreamName } from './command-run.js';
 /** One stored piece of output. */
 export interface OutputChunk {
   stream: OutputStreamName;
+  /** The text of `bytes`: each invalid sequence is one U+FFFD. */
   data: string;
+  /** The raw bytes, exactly as the command wrote them. */
+  bytes: Uint8Array;
   /** Raw stream bytes this chunk covers (equals the UTF-8 length of `data` for valid input). */
   byteLength: number;
   /** Stream offset just after this chunk's bytes: store it with the chunk, resume from it. */
@@ -109,7 +112,7 @@ export class Utf8StreamChunker {
         if (cut === start) break;
         data = this.decoder.decode(buf.subarray(start, cut));
       }
-      chunks.push(this.chunk(data, cut - start));
+      chunks.push(this.chunk(data, buf.slice(start, cut)));
       start = cut;
     }
     this.pending = buf.slice(start);
@@ -119,14 +122,14 @@ export class Utf8StreamChunker {
   flush(): OutputChunk[] {
     if (this.pending.length === 0) return [];
     const data = this.decoder.decode(this.pending);
-    const chunk = this.chunk(data, this.pending.length);
+    const chunk = this.chunk(data, this.pending);
     this.pending = new Uint8Array(0);
     return [chunk];
   }
 
-  private chunk(data: string, byteLength: number): OutputChunk {
-    this.emitted += byteLength;
-    return { stream: this.stream, data, byteLength, endOffset: this.emitted };
+  private chunk(data: string, bytes: Uint8Array): OutputChunk {
+    this.emitted += bytes.length;
+    return { stream: this.stream, data, bytes, byteLength: bytes.length, endOffset: this.emitted };
   }
 }
 

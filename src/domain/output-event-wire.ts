@@ -1,4 +1,4 @@
-import type { CommandEnd, OutputEvent } from './command.js';
+import { type CommandEnd, type OutputEvent, outputEventBytes } from './command.js';
 
 /**
  * An output event as clients see it, defined once for every transport: the GraphQL type
@@ -10,6 +10,14 @@ export interface WireField {
   type: 'Int' | 'String' | 'DateTime' | 'JSON' | 'OutputStream' | 'CommandStatus' | 'CommandEnd';
   nullable: boolean;
   description?: string;
+  /** How the value is made from the event, when it is not the event's property of the same name. */
+  read?(event: OutputEvent): unknown;
+}
+
+/** The exact bytes of an event, in base64. */
+export function dataBase64(e: OutputEvent): string {
+  const bytes = outputEventBytes(e);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 }
 
 /** How a command ended, on its final output event only. */
@@ -40,7 +48,19 @@ export const OUTPUT_EVENT_WIRE = {
     description: 'Position in the output, from 1 without gaps; resume with `after: seq`.',
   },
   stream: { type: 'OutputStream', nullable: false, description: 'Which stream the text came from.' },
-  data: { type: 'String', nullable: false, description: 'Text; pieces never split a UTF-8 character.' },
+  data: {
+    type: 'String',
+    nullable: false,
+    description:
+      'The text of the bytes: invalid UTF-8 sequences and NUL bytes read as U+FFFD. Events are cut between characters, so valid UTF-8 output reads exactly; where the bytes are not valid UTF-8 (binary output), use `dataBase64`, and concatenate its bytes to get exactly what the command wrote.',
+  },
+  dataBase64: {
+    type: 'String',
+    nullable: false,
+    description:
+      'The exact bytes of this event, as the command wrote them, in base64 (RFC 4648, with padding). The bytes of consecutive events of a stream concatenate to its output byte for byte; decode the concatenation, not each event, when you need the exact text.',
+    read: dataBase64,
+  },
   at: { type: 'DateTime', nullable: false, description: 'When rdev received the text.' },
   claude: {
     type: 'JSON',
@@ -52,7 +72,7 @@ export const OUTPUT_EVENT_WIRE = {
     nullable: true,
     description: 'Set on the final event only: how the command ended.',
   },
-} as const satisfies Record<Exclude<keyof OutputEvent, 'commandId'>, WireField>;
+} as const satisfies Record<Exclude<keyof OutputEvent, 'commandId' | 'bytes'> | 'dataBase64', WireField>;
 
 /**
  * The fields the legacy SSE stream sends, from {@link OUTPUT_EVENT_WIRE}: it predates the parsed
@@ -63,6 +83,7 @@ export const LEGACY_OUTPUT_FIELDS = [
   'seq',
   'stream',
   'data',
+  'dataBase64',
   'at',
 ] as const satisfies readonly (keyof typeof OUTPUT_EVENT_WIRE)[];
 
@@ -70,10 +91,16 @@ export const LEGACY_OUTPUT_FIELDS = [
 export function legacyOutputEventJson(e: OutputEvent): string {
   if (!e.end) {
     // Written out rather than through an object per event: a replay sends many thousands. The
-    // same keys in the same order as the end event's; `stream` is an enum name and `at` an ISO
-    // date, neither needing escapes.
-    return `{"seq":${e.seq},"stream":"${e.stream}","data":${JSON.stringify(e.data)},"at":"${e.at.toISOString()}"}`;
+    // same keys in the same order as the end event's; `stream` is an enum name, `at` an ISO date
+    // and `dataBase64` base64, none needing escapes.
+    return `{"seq":${e.seq},"stream":"${e.stream}","data":${JSON.stringify(e.data)},"dataBase64":"${dataBase64(e)}","at":"${e.at.toISOString()}"}`;
   }
-  const base = { seq: e.seq, stream: e.stream, data: e.data, at: e.at.toISOString() };
+  const base = {
+    seq: e.seq,
+    stream: e.stream,
+    data: e.data,
+    dataBase64: dataBase64(e),
+    at: e.at.toISOString(),
+  };
   return JSON.stringify({ ...base, ...e.end });
 }

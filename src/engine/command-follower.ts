@@ -9,7 +9,7 @@ import {
 } from '../domain/errors.js';
 import { OutputChunker } from '../domain/output-chunker.js';
 import { LineSplitter } from '../domain/output-splitter.js';
-import type { ClaimedCommand, CommandStore } from '../ports/command-store.js';
+import type { ClaimedCommand, CommandStore, OutputRejectedError } from '../ports/command-store.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { WorkspaceRuntime, WorkspaceTarget } from '../ports/workspace-runtime.js';
 import { OutputRecorder } from './output-recorder.js';
@@ -60,6 +60,8 @@ export class CommandFollower {
   private stream: AbortController | null = null;
   private leaseLost = false;
   private reason: 'timeout' | 'watchdog' | 'cancel' | null = null;
+  /** The database refuses the command's output: the command ends without it. */
+  private rejected: OutputRejectedError | null = null;
   private readonly claude: ClaudeRunTracker | null;
   private timers: NodeJS.Timeout[] = [];
   private lastActivity = Date.now();
@@ -83,6 +85,10 @@ export class CommandFollower {
       // Another replica owns the command now; it follows from the offsets it finds stored.
       onLeaseLost: () => this.detach('lease-lost'),
       leaseLost: () => this.leaseLost,
+      onRejected: (error) => {
+        this.rejected = error;
+        this.stream?.abort();
+      },
     });
   }
 
@@ -136,8 +142,6 @@ export class CommandFollower {
         stdin: c.stdin ?? undefined,
       });
       this.deps.onStartReached?.(true);
-      await this.deps.store.clearStartInputs(c.id);
-      return true;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       // A workspace that cannot be reached (circuit open, API timing out) is waited for, however
@@ -166,6 +170,16 @@ export class CommandFollower {
       }
       return false;
     }
+    // The command runs now, whatever becomes of this write: a database that cannot take it must
+    // not fail the command as unstarted. Ending the command forgets stdin and env too, and until
+    // then a replica that adopts it starts it again, which finds it started.
+    await this.deps.store.clearStartInputs(c.id).catch((error) => {
+      this.deps.log('warn', 'could not forget stdin and env yet; they are forgotten when the command ends', {
+        commandId: c.id,
+        err: error,
+      });
+    });
+    return true;
   }
 
   private attempts(): number {
@@ -285,10 +299,43 @@ export class CommandFollower {
       }
       await this.output.flush();
       if (this.leaseLost || this.abort.signal.aborted) return;
+      if (this.rejected) {
+        await this.endUnstorable(this.rejected);
+        return;
+      }
       await new Promise((r) => setTimeout(r, backoffMs));
       backoffMs = Math.min(backoffMs * 2, 5_000);
     }
     await this.output.flush().catch(() => {});
+  }
+
+  /**
+   * Ends a command whose output the database keeps refusing: reading it again would fail the same
+   * way for ever. The run is stopped (it may still be writing), and the command fails saying why,
+   * unless it was cancelled: a cancel always ends a command CANCELLED.
+   */
+  private async endUnstorable(rejected: OutputRejectedError): Promise<void> {
+    await this.deps.runtime
+      .stop(this.target, this.id, this.deps.settings.cancelGraceSeconds)
+      .catch((error) => {
+        this.deps.log('warn', 'could not stop a command whose output cannot be stored', {
+          commandId: this.id,
+          err: error,
+        });
+      });
+    const current = await this.deps.store.get(this.id);
+    const cancelled = current?.cancelRequestedAt || this.reason === 'cancel';
+    await this.deps.finish(
+      this.id,
+      cancelled
+        ? { status: 'CANCELLED', exitCode: null, signal: null, error: 'cancelled' }
+        : {
+            status: 'FAILED',
+            exitCode: null,
+            signal: null,
+            error: `could not store its output: ${rejected.message}`,
+          },
+    );
   }
 
   private async end(exit: CommandExit): Promise<void> {

@@ -2,8 +2,13 @@ import type { ClaudeRunTracker } from '../domain/claude-stream.js';
 import { parseClaudeLine } from '../domain/claude-stream.js';
 import type { OutputOffsets, OutputStreamName } from '../domain/command-run.js';
 import type { OutputChunker } from '../domain/output-chunker.js';
-import { type LineSplitter, splitByBytes } from '../domain/output-splitter.js';
-import type { ClaimedCommand, CommandStore, NewOutputEvent } from '../ports/command-store.js';
+import { type LineSplitter, splitBytes } from '../domain/output-splitter.js';
+import {
+  type ClaimedCommand,
+  type CommandStore,
+  type NewOutputEvent,
+  OutputRejectedError,
+} from '../ports/command-store.js';
 import type { EventBus } from '../ports/event-bus.js';
 
 export interface OutputRecorderDeps {
@@ -19,6 +24,11 @@ export interface OutputRecorderDeps {
   onWriteFailed(): void;
   /** The store refused a write because this replica no longer holds the lease. */
   onLeaseLost(): void;
+  /**
+   * The database refused the output itself, {@link REJECTIONS_BEFORE_GIVING_UP} writes in a row:
+   * it cannot be stored, and reading it again would fail the same way for ever.
+   */
+  onRejected(error: OutputRejectedError): void;
   /** Whether the lease was lost: nothing more is written then. */
   leaseLost(): boolean;
 }
@@ -35,6 +45,12 @@ const sameOffsets = (a: OutputOffsets, b: OutputOffsets) =>
 const FLUSH_DELAY_MS = 15;
 const FLUSH_EVENTS = 200;
 const FLUSH_BYTES = 256 * 1024;
+/**
+ * Writes the database refuses for their values before the output is given up as unstorable: one
+ * refusal could be a passing conflict, three in a row (about a second and a half, with the
+ * follower's backoff) are the output itself. An unreachable database is waited for however long.
+ */
+export const REJECTIONS_BEFORE_GIVING_UP = 3;
 
 /**
  * Turns what a follow stream reads into stored output events: cuts it into chunks (and, for
@@ -56,6 +72,9 @@ export class OutputRecorder {
   private flushTimer: NodeJS.Timeout | null = null;
   private lastFlushAt = 0;
   private flushing: Promise<void> = Promise.resolve();
+  /** Writes refused in a row for their values. */
+  private rejections = 0;
+  private readonly decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
   constructor(
     private readonly command: ClaimedCommand,
@@ -92,14 +111,14 @@ export class OutputRecorder {
     const name = stream === 'stdout' ? 'STDOUT' : 'STDERR';
     for (const chunk of chunker.push(stream, data)) {
       if (lines && stream === 'stdout') {
-        const { lines: complete, overflow } = lines.push(chunk.data);
+        const { lines: complete, overflow } = lines.push(chunk.bytes);
         for (const line of complete) this.addLine(line);
         if (overflow !== null)
-          for (const piece of splitByBytes(overflow, this.deps.settings.maxChunkBytes))
-            this.add('STDOUT', piece);
+          for (const piece of splitBytes(overflow, this.deps.settings.maxChunkBytes))
+            this.add('STDOUT', piece.data, piece.bytes);
         this.offsets = { ...this.offsets, stdoutOffset: chunk.endOffset - lines.tailBytes };
       } else {
-        this.add(name, chunk.data);
+        this.add(name, chunk.data, chunk.bytes);
         this.offsets = {
           ...this.offsets,
           [stream === 'stdout' ? 'stdoutOffset' : 'stderrOffset']: chunk.endOffset,
@@ -112,9 +131,9 @@ export class OutputRecorder {
   takeRest(chunker: OutputChunker, lines: LineSplitter | null): void {
     for (const chunk of chunker.flush()) {
       if (lines && chunk.stream === 'stdout') {
-        for (const line of lines.push(chunk.data).lines) this.addLine(line);
+        for (const line of lines.push(chunk.bytes).lines) this.addLine(line);
       } else {
-        this.add(chunk.stream === 'stdout' ? 'STDOUT' : 'STDERR', chunk.data);
+        this.add(chunk.stream === 'stdout' ? 'STDOUT' : 'STDERR', chunk.data, chunk.bytes);
       }
       this.offsets = {
         ...this.offsets,
@@ -123,24 +142,29 @@ export class OutputRecorder {
     }
     if (lines) {
       const rest = lines.flush();
-      if (rest) this.addLine(rest);
+      if (rest.length > 0) this.addLine(rest);
       this.offsets = { ...this.offsets, stdoutOffset: chunker.offsets().stdoutOffset };
     }
   }
 
-  private addLine(line: string): void {
-    const message = parseClaudeLine(line.replace(/\r?\n$/, ''));
+  private addLine(line: Uint8Array): void {
+    const message = parseClaudeLine(this.decoder.decode(line).replace(/\r?\n$/, ''));
     if (message) this.deps.claude?.observe(message);
-    const pieces = splitByBytes(line, this.deps.settings.maxChunkBytes);
+    const pieces = splitBytes(line, this.deps.settings.maxChunkBytes);
     // The parsed message goes with the line's last piece, once the whole line is stored.
     pieces.forEach((piece, i) => {
-      this.add('STDOUT', piece, i === pieces.length - 1 ? (message ?? undefined) : undefined);
+      this.add(
+        'STDOUT',
+        piece.data,
+        piece.bytes,
+        i === pieces.length - 1 ? (message ?? undefined) : undefined,
+      );
     });
   }
 
-  private add(stream: 'STDOUT' | 'STDERR' | 'SYSTEM', data: string, claude?: unknown): void {
-    if (data === '') return;
-    const bytes = Buffer.byteLength(data);
+  private add(stream: 'STDOUT' | 'STDERR' | 'SYSTEM', data: string, raw: Uint8Array, claude?: unknown): void {
+    if (raw.length === 0) return;
+    const bytes = raw.length;
     this.deps.onOutputBytes?.(bytes);
     if (this.truncated) return;
     if (this.storedBytes + bytes > this.deps.settings.outputCapBytes) {
@@ -153,7 +177,7 @@ export class OutputRecorder {
     }
     this.storedBytes += bytes;
     this.batchBytes += bytes;
-    this.batch.push({ stream, data, ...(claude !== undefined ? { claude } : {}) });
+    this.batch.push({ stream, data, bytes: raw, ...(claude !== undefined ? { claude } : {}) });
   }
 
   /**
@@ -210,14 +234,24 @@ export class OutputRecorder {
           truncated: progress.truncated,
         });
       } catch (error) {
+        this.rewind = true;
+        if (error instanceof OutputRejectedError && ++this.rejections >= REJECTIONS_BEFORE_GIVING_UP) {
+          this.deps.log('warn', 'the database refuses command output; giving up on it', {
+            commandId: this.command.id,
+            err: error,
+          });
+          this.deps.onRejected(error);
+          return;
+        }
+        if (!(error instanceof OutputRejectedError)) this.rejections = 0;
         this.deps.log('warn', 'could not store command output; reading it again', {
           commandId: this.command.id,
           err: error,
         });
-        this.rewind = true;
         this.deps.onWriteFailed();
         return;
       }
+      this.rejections = 0;
       if (!seqs) {
         this.deps.onLeaseLost();
         return;

@@ -22,7 +22,8 @@ interface FieldSpec {
 
 /**
  * The fields of CommandOutputEvent and CommandEnd, from the one wire table they are built from
- * (`types/command-output.ts`): every one resolves to the event's (or the end's) own property.
+ * (`types/command-output.ts`): every one resolves to the event's (or the end's) own property, or
+ * to what the field's `read` makes of the event.
  */
 function specsOf(table: Record<string, WireField>): Record<string, FieldSpec> {
   return Object.fromEntries(
@@ -30,7 +31,9 @@ function specsOf(table: Record<string, WireField>): Record<string, FieldSpec> {
       name,
       {
         type: field.type,
-        get: (source: Record<string, unknown>) => source[name] ?? null,
+        get: field.read
+          ? (source: Record<string, unknown>) => field.read!(source as never)
+          : (source: Record<string, unknown>) => source[name] ?? null,
         ...(field.type === 'CommandEnd' ? { fields: specsOf(COMMAND_END_WIRE) } : {}),
       },
     ]),

@@ -38,17 +38,19 @@ export class OutputBudget {
 }
 
 /**
- * Bytes of UTF-8 an output page puts in the response: its `data`, and the parsed Claude events it
+ * Bytes of UTF-8 an output page puts in the response: its `data`, its `dataBase64`, and the parsed Claude events it
  * repeats as `claude`, each only when the selection asks for it (`seq` alone costs nothing).
  */
 export function outputBytes(events: readonly OutputEvent[], info: GraphQLResolveInfo): number {
   const selected = selectedFields(info);
   const data = selected.has('data');
+  const base64 = selected.has('dataBase64');
   const claude = selected.has('claude');
-  if (!data && !claude) return 0;
+  if (!data && !base64 && !claude) return 0;
   let bytes = 0;
   for (const e of events) {
     if (data) bytes += Buffer.byteLength(e.data);
+    if (base64) bytes += Math.ceil((e.bytes?.length ?? Buffer.byteLength(e.data)) / 3) * 4;
     if (claude && e.claude != null) bytes += Buffer.byteLength(JSON.stringify(e.claude) ?? '');
   }
   return bytes;

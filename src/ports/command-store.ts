@@ -52,8 +52,23 @@ export interface CommandFilter {
 
 export interface NewOutputEvent {
   stream: OutputStream;
+  /** The text of `bytes` (as the WHATWG UTF-8 decoder gives it: invalid sequences as U+FFFD). */
   data: string;
+  /** The exact bytes the command wrote; omitted when they are the UTF-8 of `data` (rdev's own lines). */
+  bytes?: Uint8Array;
   claude?: unknown;
+}
+
+/**
+ * The database refused the output events themselves (a data or constraint error, e.g. a value it
+ * cannot hold): storing the same events again fails again. Any other failure of `appendOutput`,
+ * such as the database being unreachable, may pass by itself.
+ */
+export class OutputRejectedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'OutputRejectedError';
+  }
 }
 
 export interface QueueCounts {
@@ -119,6 +134,7 @@ export interface CommandStore {
   /**
    * Stores output events and the stream offsets they bring the command to, in one statement
    * batch. Returns the seqs given, or null when `owner` no longer holds the lease.
+   * @throws OutputRejectedError when the database refuses the events themselves.
    */
   appendOutput(
     id: string,

@@ -1,8 +1,9 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresCommandStore } from '../../src/adapters/postgres/postgres-command-store.js';
+import { outputEventBytes } from '../../src/domain/command.js';
 import { IdempotencyKeyTakenError } from '../../src/domain/errors.js';
-import type { NewCommand } from '../../src/ports/command-store.js';
+import { type NewCommand, type NewOutputEvent, OutputRejectedError } from '../../src/ports/command-store.js';
 import { createTestDatabase, DATABASE_KINDS, type TestDatabase } from '../support/test-databases.js';
 
 const command = (projectName: string, over: Partial<NewCommand> = {}): NewCommand => ({
@@ -215,5 +216,53 @@ describe.each(DATABASE_KINDS)('command store on %s', (kind) => {
       '2026-03-01T12:00:00.124Z',
       '2000-01-01T04:59:59.999Z',
     ]);
+  });
+
+  it('keeps exact bytes beside the text, and reads events stored without bytes as their UTF-8', async () => {
+    const project = `bytes-${kind}`;
+    const { id } = await store.insert(command(project));
+    await store.claim(project, 1, 'A', 30_000, 30);
+    const binary = Uint8Array.of(0x00, 0xff, 0x61, 0xe2, 0x82);
+    const events: NewOutputEvent[] = [
+      { stream: 'STDOUT', data: '\0\uFFFDa\uFFFD', bytes: binary },
+      { stream: 'STDERR', data: 'é€😀\n', bytes: Buffer.from('é€😀\n') },
+      { stream: 'SYSTEM', data: 'plain' },
+    ];
+    await store.appendOutput(id, 'A', events, progress);
+    // An event from before the bytes column: its text alone.
+    await sql`INSERT INTO command_output (command_id, seq, stream, data) VALUES (${id}, 4, 'STDOUT', 'old ü')`.execute(
+      database.db,
+    );
+    const stored = await sql<{ bytes: Uint8Array | null }>`
+      SELECT bytes FROM command_output WHERE command_id = ${id} ORDER BY seq`.execute(database.db);
+    // Only the event whose text is not its bytes takes room for them.
+    expect(stored.rows.map((r) => r.bytes !== null)).toEqual([true, false, false, false]);
+    const read = await store.readOutput(id, 0, 10);
+    expect(read.map((e) => e.data)).toEqual(['\uFFFD\uFFFDa\uFFFD', 'é€😀\n', 'plain', 'old ü']);
+    expect(read.map((e) => Buffer.from(outputEventBytes(e)))).toEqual([
+      Buffer.from(binary),
+      Buffer.from('é€😀\n'),
+      Buffer.from('plain'),
+      Buffer.from('old ü'),
+    ]);
+  });
+
+  it('refuses events the database rejects for their values with OutputRejectedError, storing nothing', async () => {
+    const project = `rejected-${kind}`;
+    const { id } = await store.insert(command(project));
+    await store.claim(project, 1, 'A', 30_000, 30);
+    await store.appendOutput(id, 'A', [{ stream: 'STDOUT', data: 'kept' }], progress);
+    // The stream column's CHECK constraint: a data error the same events meet every time.
+    const bad = [
+      { stream: 'STDOUT' as const, data: 'a' },
+      { stream: 'BOGUS' as never, data: 'b' },
+    ];
+    const error = await store
+      .appendOutput(id, 'A', bad, { ...progress, stdoutOffset: 9 })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OutputRejectedError);
+    expect((error as Error).message).toMatch(/^the database refused it \(SQLSTATE 23514: .+\)$/);
+    expect((await store.get(id))?.lastSeq).toBe(1);
+    expect((await store.readOutput(id, 0, 10)).map((e) => e.data)).toEqual(['kept']);
   });
 });

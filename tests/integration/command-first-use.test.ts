@@ -1,14 +1,20 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   COMMAND_RUNTIMES,
   type CommandTestApp,
   collectOutput,
+  plainId,
   startCommandApp,
+  streamBytes,
 } from '../support/command-test-app.js';
+import { liveGroupMembers } from '../support/processes.js';
+import { openCommandStream } from '../support/sse-client.js';
 import { DATABASE_KINDS } from '../support/test-databases.js';
+import { until } from '../support/wait.js';
 
 const RUN_SHELL = `mutation($input: RunShellInput!) { runShell(input: $input) { __typename
   ... on RunCommandPayload { command { id } } ... on Error { code message } } }`;
@@ -233,26 +239,114 @@ describe.each(COMMAND_RUNTIMES)(
   },
 );
 
-describe.each(DATABASE_KINDS)('a NUL byte in output, on %s', (database) => {
+const CANCEL = `mutation($id: ID!) { cancelCommand(input: { id: $id }) { __typename
+  ... on CancelCommandPayload { command { id status } } ... on Error { code message } } }`;
+
+/** A marker this suite's database refuses in output rows, as a database may refuse any value. */
+const REFUSED = 'REFUSE-ME';
+const REFUSAL = `the database refused it (SQLSTATE 23514: this test database refuses marked output)`;
+
+const wholeDecode = (bytes: Uint8Array) => new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
+
+describe.each(DATABASE_KINDS)('binary output, on %s', (database) => {
   let t: CommandTestApp;
 
   beforeAll(async () => {
     t = await startCommandApp('local', {}, { database });
+    // A real refusal by the database, as a constraint or a value it cannot hold would give.
+    await sql`CREATE FUNCTION refuse_marked_output() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.data LIKE '%REFUSE-ME%' THEN
+          RAISE EXCEPTION 'this test database refuses marked output' USING ERRCODE = 'check_violation';
+        END IF;
+        RETURN NEW;
+      END $$`.execute(t.database.db);
+    await sql`CREATE TRIGGER refuse_marked_output BEFORE INSERT ON command_output
+      FOR EACH ROW EXECUTE FUNCTION refuse_marked_output()`.execute(t.database.db);
   });
   afterAll(async () => {
     await t?.close();
   });
 
-  it('is stored as U+FFFD and the command ends, instead of every store attempt failing for ever', async () => {
-    const command = await t.runShell({ script: "printf 'a\\000b\\n'; printf 'c\\000' >&2" });
-    expect((await t.waitForEnd(command.id, 60_000)).status).toBe('SUCCEEDED');
-    const events = await collectOutput(t.wsClient(), command.id);
-    const text = (stream: string) =>
-      events
-        .filter((e) => e.stream === stream)
-        .map((e) => e.data)
-        .join('');
-    expect(text('STDOUT')).toBe('a\uFFFDb\n');
-    expect(text('STDERR')).toBe('c\uFFFD');
+  it('replays byte for byte in dataBase64 on every transport, with U+FFFD in data where bytes are not text', async () => {
+    const every = Uint8Array.from({ length: 256 }, (_, i) => i);
+    // All 256 byte values, a NUL between letters, invalid UTF-8 (a stray continuation byte, an
+    // overlong, a surrogate), and a euro sign whose bytes arrive in two writes.
+    const first = Buffer.concat([
+      every,
+      Buffer.from('x\0y'),
+      Buffer.from([0xff, 0xfe, 0x80, 0xc0, 0xaf, 0xed, 0xa0, 0x80]),
+      Buffer.from('split \xe2\x82', 'latin1'),
+    ]);
+    const second = Buffer.from('\xac end\n', 'latin1');
+    const dir = join(t.workspace, 'binary');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'first'), first);
+    writeFileSync(join(dir, 'second'), second);
+    const command = await t.runShell({
+      script: `cat '${dir}/first'; cat '${dir}/first' >&2; sleep 0.3; cat '${dir}/second'`,
+    });
+    expect((await t.waitForEnd(command.id)).status).toBe('SUCCEEDED');
+    const stdout = Buffer.concat([first, second]);
+    const text = wholeDecode(stdout).replaceAll('\0', '\uFFFD');
+    expect(text).toContain('split € end\n');
+    expect(text).toContain('x\uFFFDy');
+
+    const { command: stored } = await t.gql(
+      `query($id: ID!) { command(id: $id) { output(after: 0, first: 100) { seq stream data dataBase64 } } }`,
+      { id: command.id },
+    );
+    const live = await collectOutput(t.wsClient(), command.id);
+    const session = openCommandStream(t.url, plainId(command.id), t.adminKey);
+    await session.ended;
+    const legacy = session.events.map((e) => e.data);
+    for (const events of [stored.output, live, legacy]) {
+      expect(streamBytes(events, 'STDOUT')).toEqual(stdout);
+      expect(streamBytes(events, 'STDERR')).toEqual(first);
+      const data = (stream: string) =>
+        events
+          .filter((e: { stream: string }) => e.stream === stream)
+          .map((e: { data: string }) => e.data)
+          .join('');
+      expect(data('STDOUT')).toBe(text);
+      expect(data('STDERR')).toBe(wholeDecode(first).replaceAll('\0', '\uFFFD'));
+    }
+    // rdev's own lines have bytes too: the UTF-8 of their text.
+    const end = live.at(-1)!;
+    expect(Buffer.from(end.dataBase64, 'base64').toString('utf8')).toBe(end.data);
+  });
+
+  it('ends a command whose output the database keeps refusing: FAILED saying why, or CANCELLED when cancelled', async () => {
+    // Both at once, to keep the suite quick. The second prints the refused line only once the
+    // cancel stops it.
+    const [failing, cancelled] = await Promise.all([
+      t.runShell({ script: `echo before; echo ${REFUSED}; sleep 30` }),
+      t.runShell({ script: `trap 'echo ${REFUSED}; exit 0' TERM; echo started; sleep 30 & wait` }),
+    ]);
+    const cancelling = (async () => {
+      await until(
+        async () => {
+          const { command } = await t.gql(`query($id: ID!) { command(id: $id) { output { data } } }`, {
+            id: cancelled.id,
+          });
+          return command.output.some((e: { data: string }) => e.data === 'started\n');
+        },
+        10_000,
+        'the first line stored',
+      );
+      const { cancelCommand } = await t.gql(CANCEL, { id: cancelled.id });
+      expect(cancelCommand.__typename).toBe('CancelCommandPayload');
+      return t.waitForEnd(cancelled.id);
+    })();
+
+    const ended = await t.waitForEnd(failing.id);
+    expect(ended).toMatchObject({ status: 'FAILED', error: `could not store its output: ${REFUSAL}` });
+    const pgid = Number(readFileSync(join(t.workspace, '.rdev', 'runs', plainId(failing.id), 'pid'), 'utf8'));
+    expect(liveGroupMembers(pgid)).toEqual([]);
+    const events = await collectOutput(t.wsClient(), failing.id);
+    expect(events.at(-1)!.end).toMatchObject({ status: 'FAILED' });
+    expect(events.at(-1)!.data).toContain(REFUSAL);
+
+    expect(await cancelling).toMatchObject({ status: 'CANCELLED', error: 'cancelled' });
   });
 });

@@ -130,7 +130,7 @@ describe.each(COMMAND_RUNTIMES)('command output on the %s runtime', (runtime) =>
     expect(text).toMatch(/^retry: \d+\n\n/);
     expect(text).toContain(': keep-alive\n\n');
     expect(text).toMatch(
-      /id: 1\nevent: output\ndata: \{"seq":1,"stream":"STDOUT","data":"start\\n","at":"[^"]+"\}\n\n/,
+      /id: 1\nevent: output\ndata: \{"seq":1,"stream":"STDOUT","data":"start\\n","dataBase64":"c3RhcnQK","at":"[^"]+"\}\n\n/,
     );
     expect(text).toMatch(/event: end\ndata: \{[^\n]*"status":"SUCCEEDED"[^\n]*\}\n\n$/);
   });

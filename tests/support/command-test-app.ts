@@ -172,11 +172,13 @@ export interface OutputEvent {
   seq: number;
   stream: string;
   data: string;
+  /** The event's exact bytes, in base64. */
+  dataBase64: string;
   end: { status: string; exitCode: number | null; signal: string | null } | null;
 }
 
 const OUTPUT_SUBSCRIPTION = `subscription($id: ID!, $after: Int) {
-  commandOutput(commandId: $id, after: $after) { seq stream data end { status exitCode signal } } }`;
+  commandOutput(commandId: $id, after: $after) { seq stream data dataBase64 end { status exitCode signal } } }`;
 
 /**
  * Subscribes to a command's output over graphql-ws; resolves with the events up to and including
@@ -210,7 +212,11 @@ export function collectOutput(
           }
         },
         error: (error) => {
-          if (!done) reject(error instanceof Error ? error : new Error(JSON.stringify(error)));
+          // A close event stringifies to {}: say its code and reason instead.
+          const { code, reason } = (error ?? {}) as { code?: number; reason?: string };
+          const text =
+            code === undefined ? JSON.stringify(error) : `connection closed: ${code} ${reason ?? ''}`;
+          if (!done) reject(error instanceof Error ? error : new Error(text));
           done = true;
         },
         complete: () => {
@@ -231,6 +237,16 @@ export function joinStdout(events: OutputEvent[], from = 1): string {
     .filter((e) => e.stream === 'STDOUT')
     .map((e) => e.data)
     .join('');
+}
+
+/** The exact bytes of a stream, from its events' `dataBase64`. */
+export function streamBytes(
+  events: readonly { stream: string; dataBase64: string }[],
+  stream: string,
+): Buffer {
+  return Buffer.concat(
+    events.filter((e) => e.stream === stream).map((e) => Buffer.from(e.dataBase64, 'base64')),
+  );
 }
 
 /** The plain command id (what the REST routes and the run folder use) of a global id. */

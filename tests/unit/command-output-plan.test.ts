@@ -6,21 +6,42 @@ import { schema } from '../../src/graphql/schema.js';
 
 const at = new Date('2026-11-27T12:34:56.789Z');
 const EVENTS: OutputEvent[] = [
-  { commandId: 'c', seq: 1, stream: 'STDOUT', data: 'line "1" é€😀\n\u0000', at, claude: null, end: null },
+  {
+    commandId: 'c',
+    seq: 1,
+    stream: 'STDOUT',
+    data: 'line "1" é€😀\n\u0000',
+    bytes: null,
+    at,
+    claude: null,
+    end: null,
+  },
   {
     commandId: 'c',
     seq: 2,
+    stream: 'STDOUT',
+    data: '\uFFFDa\uFFFD',
+    bytes: new Uint8Array([0xff, 0x61, 0x00]),
+    at,
+    claude: null,
+    end: null,
+  },
+  {
+    commandId: 'c',
+    seq: 3,
     stream: 'STDERR',
     data: '',
+    bytes: null,
     at,
     claude: { type: 'assistant', message: { content: [{ text: 'hi' }] } },
     end: null,
   },
   {
     commandId: 'c',
-    seq: 3,
+    seq: 4,
     stream: 'SYSTEM',
     data: 'ended',
+    bytes: null,
     at,
     claude: null,
     end: { status: 'FAILED', exitCode: null, signal: 'SIGTERM', error: 'ended by SIGTERM' },
@@ -42,10 +63,11 @@ function executed(query: string, event: OutputEvent) {
 
 describe('planned commandOutput results', () => {
   const planned = [
-    'subscription { commandOutput(commandId: "x") { seq stream data at claude end { status exitCode signal error } } }',
+    'subscription { commandOutput(commandId: "x") { seq stream data dataBase64 at claude end { status exitCode signal error } } }',
     `subscription Named($id: ID!) { out: commandOutput(commandId: $id, after: 2) {
        __typename n: seq seq data when: at e: end { __typename error status } seq } }`,
     'subscription { commandOutput(commandId: "x") { end { exitCode } data } }',
+    'subscription { commandOutput(commandId: "x") { b: dataBase64 data dataBase64 } }',
   ];
 
   it.each(planned)('are byte for byte what execution answers: %s', (query) => {

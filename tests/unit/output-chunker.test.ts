@@ -6,6 +6,7 @@ import {
   Utf8StreamChunker,
   utf8Length,
 } from '../../src/domain/output-chunker.js';
+import { LineSplitter, splitBytes } from '../../src/domain/output-splitter.js';
 
 const encoder = new TextEncoder();
 const wholeDecode = (bytes: Uint8Array) => new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
@@ -85,6 +86,9 @@ describe('Utf8StreamChunker', () => {
           const chunks = chunkAll(bytes, points, max);
           expect(chunks.map((c) => c.data).join('')).toBe(wholeDecode(bytes));
           checkChunks(chunks, max, bytes.length);
+          // Each chunk keeps its exact bytes, and its text is theirs.
+          expect(Buffer.concat(chunks.map((c) => c.bytes))).toEqual(Buffer.from(bytes));
+          for (const chunk of chunks) expect(wholeDecode(chunk.bytes)).toBe(chunk.data);
         },
       ),
       { numRuns: 500 },
@@ -117,14 +121,16 @@ describe('Utf8StreamChunker', () => {
     const chunker = new Utf8StreamChunker('stderr', 16);
     const euro = encoder.encode('€');
     expect(chunker.push(Uint8Array.of(0x61, euro[0]!, euro[1]!))).toEqual([
-      { stream: 'stderr', data: 'a', byteLength: 1, endOffset: 1 },
+      { stream: 'stderr', data: 'a', bytes: Uint8Array.of(0x61), byteLength: 1, endOffset: 1 },
     ]);
     expect(chunker.pendingBytes).toBe(2);
     expect(chunker.offset).toBe(1);
     expect(chunker.push(Uint8Array.of(euro[2]!, 0xf0, 0x9f))).toEqual([
-      { stream: 'stderr', data: '€', byteLength: 3, endOffset: 4 },
+      { stream: 'stderr', data: '€', bytes: euro, byteLength: 3, endOffset: 4 },
     ]);
-    expect(chunker.flush()).toEqual([{ stream: 'stderr', data: '\uFFFD', byteLength: 2, endOffset: 6 }]);
+    expect(chunker.flush()).toEqual([
+      { stream: 'stderr', data: '\uFFFD', bytes: Uint8Array.of(0xf0, 0x9f), byteLength: 2, endOffset: 6 },
+    ]);
     expect(chunker.flush()).toEqual([]);
   });
 
@@ -147,15 +153,15 @@ describe('OutputChunker', () => {
     const chunker = new OutputChunker({ maxChunkBytes: 4, offsets: { stdoutOffset: 10, stderrOffset: 0 } });
     const e = encoder.encode('é');
     expect(chunker.push('stdout', Uint8Array.of(0x61, e[0]!))).toEqual([
-      { stream: 'stdout', data: 'a', byteLength: 1, endOffset: 11 },
+      { stream: 'stdout', data: 'a', bytes: Uint8Array.of(0x61), byteLength: 1, endOffset: 11 },
     ]);
     expect(chunker.push('stderr', encoder.encode('hello'))).toEqual([
-      { stream: 'stderr', data: 'hell', byteLength: 4, endOffset: 4 },
-      { stream: 'stderr', data: 'o', byteLength: 1, endOffset: 5 },
+      { stream: 'stderr', data: 'hell', bytes: encoder.encode('hell'), byteLength: 4, endOffset: 4 },
+      { stream: 'stderr', data: 'o', bytes: encoder.encode('o'), byteLength: 1, endOffset: 5 },
     ]);
     expect(chunker.offsets()).toEqual({ stdoutOffset: 11, stderrOffset: 5 });
     expect(chunker.push('stdout', Uint8Array.of(e[1]!))).toEqual([
-      { stream: 'stdout', data: 'é', byteLength: 2, endOffset: 13 },
+      { stream: 'stdout', data: 'é', bytes: e, byteLength: 2, endOffset: 13 },
     ]);
     expect(chunker.flush()).toEqual([]);
   });
@@ -170,5 +176,37 @@ describe('OutputChunker', () => {
       expect(chunk.byteLength).toBeGreaterThan(16 * 1024 - 4);
       expect(chunk.byteLength).toBeLessThanOrEqual(16 * 1024);
     }
+  });
+});
+
+describe('LineSplitter and splitBytes', () => {
+  it('cut chunked bytes into lines and pieces that keep every byte, with the whole-stream text', () => {
+    fc.assert(
+      fc.property(
+        fc
+          .array(
+            fc.oneof(
+              fc.uint8Array({ maxLength: 12 }),
+              fc.constantFrom(Uint8Array.of(0x0a), encoder.encode('é€😀')),
+            ),
+            { maxLength: 30 },
+          )
+          .map((parts) => Buffer.concat(parts))
+          .chain((bytes) => fc.tuple(fc.constant(new Uint8Array(bytes)), splits(bytes.length))),
+        fc.integer({ min: 4, max: 16 }),
+        ([bytes, points], max) => {
+          const lines = new LineSplitter(1 << 20);
+          const out: Uint8Array[] = [];
+          for (const chunk of chunkAll(bytes, points, 64)) out.push(...lines.push(chunk.bytes).lines);
+          out.push(lines.flush());
+          const pieces = out.flatMap((line) => splitBytes(line, max));
+          expect(Buffer.concat(pieces.map((p) => p.bytes))).toEqual(Buffer.from(bytes));
+          expect(pieces.map((p) => p.data).join('')).toBe(wholeDecode(bytes));
+          for (const piece of pieces) expect(utf8Length(piece.data)).toBeLessThanOrEqual(max);
+          for (const line of out.slice(0, -1)) expect(line.at(-1)).toBe(0x0a);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

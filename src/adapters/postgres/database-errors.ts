@@ -74,3 +74,19 @@ export function uniqueViolationOf(error: unknown, constraint: string): boolean {
   const e = error as { code?: unknown; constraint?: unknown } | null;
   return e?.code === '23505' && (e.constraint === undefined || e.constraint === constraint);
 }
+
+/**
+ * SQLSTATE classes of errors about the statement's own values: data exceptions (22), integrity
+ * constraint violations (23, a trigger's or a check's refusal among them), syntax or access rule
+ * violations (42), program limits such as a row too large (54) and PL/pgSQL's RAISE (P0). The
+ * same statement fails the same way however often it is tried. Connection failures (08), server
+ * shutdowns and cancels (57), conflicts (40), lack of resources (53) and the like may pass.
+ */
+const REJECTION_CLASSES = new Set(['22', '23', '42', '54', 'P0']);
+
+/** Whether the database refused a statement for its values (see {@link REJECTION_CLASSES}). */
+export function rejectedByDatabase(error: unknown): boolean {
+  if (databaseUnavailable(error)) return false;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.length === 5 && REJECTION_CLASSES.has(code.slice(0, 2));
+}

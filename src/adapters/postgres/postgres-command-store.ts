@@ -4,16 +4,17 @@ import { IdempotencyKeyTakenError } from '../../domain/errors.js';
 import type { Page, PageRequest } from '../../domain/page.js';
 import { isUuid } from '../../domain/uuid.js';
 import { traceparentOf } from '../../observability/trace-context.js';
-import type {
-  ClaimedCommand,
-  CommandFilter,
-  CommandStore,
-  NewCommand,
-  NewOutputEvent,
-  QueueCounts,
+import {
+  type ClaimedCommand,
+  type CommandFilter,
+  type CommandStore,
+  type NewCommand,
+  type NewOutputEvent,
+  OutputRejectedError,
+  type QueueCounts,
 } from '../../ports/command-store.js';
 import { type CommandRow, newCommandRow, toClaimed, toCommand } from './command-rows.js';
-import { uniqueViolationOf } from './database-errors.js';
+import { rejectedByDatabase, uniqueViolationOf } from './database-errors.js';
 import { newestFirstPage } from './keyset-page.js';
 import type { CommandOutputTable, Database } from './schema.js';
 import { storableText } from './storable-text.js';
@@ -251,7 +252,25 @@ export class PostgresCommandStore implements CommandStore {
       .execute();
   }
 
-  appendOutput(
+  async appendOutput(
+    id: string,
+    owner: string,
+    events: NewOutputEvent[],
+    progress: { stdoutOffset: number; stderrOffset: number; storedBytesDelta: number; truncated?: boolean },
+  ): Promise<{ firstSeq: number; lastSeq: number } | null> {
+    try {
+      return await this.appendOutputRows(id, owner, events, progress);
+    } catch (error) {
+      if (!rejectedByDatabase(error)) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      const code = (error as { code?: unknown }).code;
+      throw new OutputRejectedError(`the database refused it (SQLSTATE ${String(code)}: ${message})`, {
+        cause: error,
+      });
+    }
+  }
+
+  private appendOutputRows(
     id: string,
     owner: string,
     events: NewOutputEvent[],
@@ -285,6 +304,7 @@ export class PostgresCommandStore implements CommandStore {
               seq: firstSeq + i,
               stream: e.stream,
               data: storableText(e.data),
+              bytes: bytesToStore(e),
               claude:
                 e.claude === undefined || e.claude === null ? null : storableText(JSON.stringify(e.claude)),
               end: null,
@@ -303,10 +323,10 @@ export class PostgresCommandStore implements CommandStore {
     // `at` as whole milliseconds since the epoch (truncated, as the driver's own parsing does):
     // parsing the timestamp text of every row was a twentieth of the CPU of a long replay.
     const rows = await sql<Omit<Selectable<CommandOutputTable>, 'at'> & { at_ms: string }>`
-      SELECT command_id, seq, stream, data, floor(extract(epoch FROM at) * 1000)::bigint AS at_ms, claude, "end" FROM (
+      SELECT command_id, seq, stream, data, bytes, floor(extract(epoch FROM at) * 1000)::bigint AS at_ms, claude, "end" FROM (
         SELECT o.*, sum(o.size) OVER (ORDER BY o.seq) - o.size AS before
         FROM (
-          SELECT *, octet_length(data) + coalesce(octet_length(claude::text), 0) AS size
+          SELECT *, octet_length(data) + coalesce(octet_length(bytes), 0) + coalesce(octet_length(claude::text), 0) AS size
           FROM command_output
           WHERE command_id = ${id} AND seq > ${afterSeq}
           ORDER BY seq
@@ -320,6 +340,7 @@ export class PostgresCommandStore implements CommandStore {
       seq: r.seq,
       stream: r.stream as OutputStream,
       data: r.data,
+      bytes: r.bytes ? new Uint8Array(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength) : null,
       at: new Date(Number(r.at_ms)),
       claude: r.claude ?? null,
       end: (r.end as CommandEnd | null) ?? null,
@@ -385,6 +406,17 @@ export class PostgresCommandStore implements CommandStore {
       return { command: toCommand(row), endSeq: row.last_seq };
     });
   }
+}
+
+/**
+ * The bytes column of an event: its bytes only when they are not the UTF-8 of the stored text.
+ * Text decoded without a U+FFFD came from valid UTF-8, which encodes back to the same bytes; a NUL
+ * is stored in the text as U+FFFD (see storableText).
+ */
+function bytesToStore(e: NewOutputEvent): Buffer | null {
+  if (!e.bytes || (!e.data.includes('\uFFFD') && !e.data.includes('\0'))) return null;
+  // A copy: the events' bytes may be views into larger buffers, which drivers need not respect.
+  return Buffer.from(e.bytes);
 }
 
 function endMessage(end: CommandEnd): string {

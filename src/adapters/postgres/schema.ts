@@ -163,6 +163,8 @@ export interface CommandOutputTable {
   seq: number;
   stream: string;
   data: string;
+  /** The exact bytes, when they are not the UTF-8 of `data`; NULL otherwise. */
+  bytes: ColumnType<Uint8Array | null, Uint8Array | null | undefined, never>;
   claude: ColumnType<unknown | null, string | null, never>;
   end: ColumnType<Record<string, unknown> | null, string | null, never>;
   at: Generated<Date>;

@@ -10,7 +10,8 @@ export const CommandStatusEnum = builder.enumType('CommandStatus', {
     QUEUED: 'Waiting for a free slot in its project (`Project.maxConcurrentCommands`).',
     RUNNING: 'Started in its workspace.',
     SUCCEEDED: 'Exited with code 0.',
-    FAILED: 'Exited with another code, was killed by a signal, or could not start.',
+    FAILED:
+      'Exited with another code, was killed by a signal, could not start, or its output could not be stored (the database kept refusing it; `error` says why).',
     CANCELLED: 'Stopped by `cancelCommand`.',
     TIMED_OUT: 'Stopped after `timeoutSeconds`.',
     LOST: 'Its workspace went away under it; its end is unknown.',
@@ -37,7 +38,8 @@ interface FieldBuilder {
 
 /**
  * Each field of a wire table, of the GraphQL type it names (`types` maps the names of this
- * schema's own enums and objects to their refs), resolved to the property of the same name.
+ * schema's own enums and objects to their refs), resolved to the property of the same name or
+ * made by the field's `read`.
  */
 function wireFields(
   t: FieldBuilder,
@@ -51,7 +53,10 @@ function wireFields(
         type: (types[field.type] ?? field.type) as never,
         nullable: field.nullable,
         ...(field.description ? { description: field.description } : {}),
-        resolve: (source) => ((source as Record<string, unknown>)[name] ?? null) as never,
+        resolve: (source) =>
+          (field.read
+            ? field.read(source as OutputEvent)
+            : ((source as Record<string, unknown>)[name] ?? null)) as never,
       }),
     ]),
   ) as never;

@@ -8,7 +8,7 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
 export type CommandStatus =
   /** Stopped by `cancelCommand`. */
   | 'CANCELLED'
-  /** Exited with another code, was killed by a signal, or could not start. */
+  /** Exited with another code, was killed by a signal, could not start, or its output could not be stored (the database kept refusing it; `error` says why). */
   | 'FAILED'
   /** Its workspace went away under it; its end is unknown. */
   | 'LOST'
