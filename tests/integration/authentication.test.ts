@@ -240,9 +240,11 @@ describe.each(DATABASE_KINDS)('authentication on %s', (kind) => {
         ok: ok.body,
       };
     };
-    const usual = await observe((t = await startTestApp(kind)));
+    t = await startTestApp(kind);
+    const usual = await observe(t);
     await t.close();
-    const production = await observe((t = await startTestApp(kind, { NODE_ENV: 'production' })));
+    t = await startTestApp(kind, { NODE_ENV: 'production' });
+    const production = await observe(t);
     expect(usual.graphiql).toBe(true);
     expect(production.graphiql).toBe(false);
     expect(usual.typo).toMatch(/Did you mean "scopes"/);
