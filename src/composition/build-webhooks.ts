@@ -3,7 +3,7 @@ import { DnsWebhookTargetGuard } from '../adapters/http/dns-webhook-target-guard
 import { UndiciWebhookSender } from '../adapters/http/undici-webhook-sender.js';
 import { WebhookAddressPolicy } from '../adapters/http/webhook-address-policy.js';
 import type { Config } from '../config.js';
-import { systemClock } from '../domain/clock.js';
+import { type Clock, systemClock } from '../domain/clock.js';
 import { WEBHOOK_RESPONSE_EXCERPT_BYTES } from '../domain/webhook.js';
 import type { Logger } from '../observability/logger.js';
 import type { UnitOfWork } from '../ports/unit-of-work.js';
@@ -24,12 +24,19 @@ export interface WebhookDeps extends Telemetry {
   resolve: HostResolver;
 }
 
+/** What tests choose instead of the real thing: a clock they move by hand, a fixed jitter. */
+export interface WebhookOverrides {
+  clock?: Clock;
+  random?: () => number;
+}
+
 /**
  * Webhooks: the SSRF guard (one address policy for validation and for the connector), the
  * undici sender, the management and delivery services, and this replica's delivery worker.
  * With a secret key configured, signing secrets not yet sealed with it are sealed now.
  */
-export async function buildWebhooks(config: Config, deps: WebhookDeps) {
+export async function buildWebhooks(config: Config, deps: WebhookDeps, overrides: WebhookOverrides = {}) {
+  const clock = overrides.clock ?? systemClock;
   const policy = new WebhookAddressPolicy(config.webhookAllowPrivate);
   const sender = new UndiciWebhookSender({
     policy,
@@ -50,15 +57,16 @@ export async function buildWebhooks(config: Config, deps: WebhookDeps) {
       resolve: deps.resolve,
       allowPrivate: config.webhookAllowPrivate,
     }),
-    clock: systemClock,
+    clock,
     secretBox,
   });
   const delivery = new WebhookDeliveryService({
     unitOfWork: deps.unitOfWork,
     deliveries: deps.deliveries,
     sender,
-    clock: systemClock,
+    clock,
     secretBox,
+    ...(overrides.random ? { random: overrides.random } : {}),
     retry: {
       scheduleMs: config.webhooks.retryScheduleMs,
       jitter: config.webhooks.retryJitter,
@@ -82,7 +90,10 @@ export async function buildWebhooks(config: Config, deps: WebhookDeps) {
   if (config.webhooks.secretKey) await resealWebhookSecrets(service, deps.logger);
   return {
     service,
+    delivery,
     start: () => worker?.start(),
+    /** Cuts off the attempts in flight now, as the end of the grace period does. */
+    abortAttempts: () => sender.abort(),
     /** Claims nothing more, lets the attempts in flight finish until `graceOver`, then cuts them off. */
     async stop(graceOver: Promise<void>) {
       const stopped = worker?.stop();

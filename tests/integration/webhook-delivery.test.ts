@@ -10,7 +10,7 @@ describe.each(DATABASE_KINDS)('webhook delivery on %s', (kind) => {
   const { receiver, harness } = useWebhookSuite(kind);
 
   it('sends bodies that the standardwebhooks package verifies against the exact received bytes', async () => {
-    const h = harness();
+    const h = await harness();
     const r = await receiver();
     const { webhook, secret } = await h.webhooks.create(h.admin, {
       url: `${r.origin}/hooks/rdev?team=a`,
@@ -60,7 +60,7 @@ describe.each(DATABASE_KINDS)('webhook delivery on %s', (kind) => {
 
   it('500, 500, 200: three attempts on the retry schedule with one id and one body, then succeeded', async () => {
     // The clock starts in the past so the third attempt's timestamp is current for verification.
-    const h = harness({ startAt: Date.now() - 5.5 * SECOND - 330 * SECOND });
+    const h = await harness({ startAt: Date.now() - 5.5 * SECOND - 330 * SECOND });
     const r = await receiver((_req, res, n) => {
       res.statusCode = n < 3 ? 500 : 200;
       res.end(n < 3 ? 'try again' : 'thanks');
@@ -130,7 +130,7 @@ describe.each(DATABASE_KINDS)('webhook delivery on %s', (kind) => {
   });
 
   it('gives up after the last scheduled retry', async () => {
-    const h = harness({ scheduleMs: [SECOND, SECOND] });
+    const h = await harness({ scheduleMs: [SECOND, SECOND] });
     const r = await receiver((_req, res) => {
       res.statusCode = 502;
       res.end();
@@ -148,7 +148,7 @@ describe.each(DATABASE_KINDS)('webhook delivery on %s', (kind) => {
   });
 
   it('honours Retry-After on 429 and 503, within its bound', async () => {
-    const h = harness();
+    const h = await harness();
     const r = await receiver((_req, res, n) => {
       res.statusCode = n === 1 ? 429 : 503;
       res.setHeader('retry-after', n === 1 ? '120' : '999999');
@@ -168,7 +168,7 @@ describe.each(DATABASE_KINDS)('webhook delivery on %s', (kind) => {
   });
 
   it('disables the endpoint on 410 Gone, with an audit row, and sends it nothing more', async () => {
-    const h = harness();
+    const h = await harness();
     const r = await receiver((_req, res) => {
       res.statusCode = 410;
       res.end('gone');
@@ -197,7 +197,7 @@ describe.each(DATABASE_KINDS)('webhook delivery on %s', (kind) => {
   });
 
   it('disables an endpoint that has failed continuously for the configured period', async () => {
-    const h = harness({ scheduleMs: Array(7).fill(10 * MINUTE), disableAfterMs: 30 * MINUTE });
+    const h = await harness({ scheduleMs: Array(7).fill(10 * MINUTE), disableAfterMs: 30 * MINUTE });
     const r = await receiver((_req, res) => {
       res.statusCode = 500;
       res.end();
@@ -231,7 +231,7 @@ describe.each(DATABASE_KINDS)('webhook delivery on %s', (kind) => {
   });
 
   it('redelivers with the same webhook-id as a manual attempt', async () => {
-    const h = harness();
+    const h = await harness();
     const r = await receiver();
     const { webhook, secret } = await h.webhooks.create(h.admin, {
       url: r.origin,
@@ -257,7 +257,7 @@ describe.each(DATABASE_KINDS)('webhook delivery on %s', (kind) => {
   });
 
   it('signs with both secrets while a rotation overlaps, then with the new one only', async () => {
-    const h = harness();
+    const h = await harness();
     const r = await receiver();
     const { webhook, secret: oldSecret } = await h.webhooks.create(h.admin, {
       url: r.origin,

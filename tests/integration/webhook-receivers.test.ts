@@ -8,7 +8,7 @@ describe('webhook delivery to misbehaving receivers', () => {
   const { receiver, harness, defer } = useWebhookSuite('pglite');
 
   it('does not follow redirects: a 3xx is a failed attempt and the target is never asked', async () => {
-    const h = harness();
+    const h = await harness();
     const target = await receiver();
     const r = await receiver((_req, res) => {
       res.statusCode = 307;
@@ -25,7 +25,7 @@ describe('webhook delivery to misbehaving receivers', () => {
   });
 
   it('bounds hanging receivers by the attempt timeout', async () => {
-    const h = harness({ attemptTimeoutMs: 300, deadlineMs: 2_000 });
+    const h = await harness({ attemptTimeoutMs: 300, deadlineMs: 2_000 });
     const r = await receiver(() => new Promise(() => {}));
     const { webhook } = await h.webhooks.create(h.admin, { url: r.origin, events: ['command.queued'] });
     await h.enqueue({ type: 'command.queued', data: {} });
@@ -40,7 +40,7 @@ describe('webhook delivery to misbehaving receivers', () => {
   });
 
   it('bounds trickling receivers by the total deadline, whether they trickle headers or body', async () => {
-    const h = harness({ attemptTimeoutMs: 500, deadlineMs: 1_200 });
+    const h = await harness({ attemptTimeoutMs: 500, deadlineMs: 1_200 });
     // Headers one byte at a time, each within the idle timeout.
     const tcp: TcpServer = createTcpServer((socket) => {
       const text = 'HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\n'.repeat(20);
@@ -102,7 +102,7 @@ describe('webhook delivery to misbehaving receivers', () => {
   });
 
   it('reads only an excerpt of a 50 MB response and drops the connection', async () => {
-    const h = harness();
+    const h = await harness();
     const total = 50 * 1024 * 1024;
     let written = 0;
     let finished = false;
@@ -144,7 +144,7 @@ describe('webhook delivery to misbehaving receivers', () => {
 
   it('blocks at connect time a host that resolved to a public address when saved and to loopback now', async () => {
     const dns = new Map([['hooks.rebind.example', '93.184.216.34']]);
-    const h = harness({
+    const h = await harness({
       allowPrivate: false,
       resolve: async (host) => {
         const address = dns.get(host);

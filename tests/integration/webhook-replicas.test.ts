@@ -36,7 +36,10 @@ describe.each(DATABASE_KINDS)('webhook workers on two replicas, %s', (kind) => {
     // Generous attempt timeouts: on PGlite the database shares this process's event loop with
     // the receiver, and a response read late must not turn into a retry.
     const options = { attemptTimeoutMs: 60_000, deadlineMs: 120_000 };
-    const replicas = [webhookHarness(database, options), webhookHarness(second ?? database, options)];
+    const replicas = [
+      await webhookHarness(database, options),
+      await webhookHarness(second ?? database, options),
+    ];
     for (const r of replicas) closers.push(() => r.close());
     const [a] = replicas;
 

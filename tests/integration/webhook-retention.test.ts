@@ -22,7 +22,7 @@ describe.each(DATABASE_KINDS)('webhook retention on %s', (kind) => {
   it('deletes old events whose deliveries all ended, with their deliveries and attempts, and keeps any still pending', async () => {
     // No retries: a failed attempt fails the delivery for good; and the failing webhook is not
     // disabled over the weeks this test spans.
-    const h = harness({ scheduleMs: [], disableAfterMs: 1000 * DAY });
+    const h = await harness({ scheduleMs: [], disableAfterMs: 1000 * DAY });
     const r = await receiver((req, res) => {
       res.statusCode = req.path === '/fail' ? 500 : 200;
       res.end();

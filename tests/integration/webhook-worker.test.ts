@@ -7,7 +7,7 @@ import { DATABASE_KINDS } from '../support/test-databases.js';
 import type { webhookHarness } from '../support/webhook-harness.js';
 import { useWebhookSuite } from '../support/webhook-suite.js';
 
-type Harness = ReturnType<typeof webhookHarness>;
+type Harness = Awaited<Awaited<ReturnType<typeof webhookHarness>>>;
 // Requests the receiver holds must not time out while the test looks.
 const HOLD = { attemptTimeoutMs: 60_000, deadlineMs: 120_000 };
 
@@ -41,7 +41,7 @@ describe.each(DATABASE_KINDS)('the webhook delivery worker on %s', (kind) => {
       .then((r) => r.rows);
 
   it('claims ahead of its free slots, and on stop records every attempt sent and hands back the rest', async () => {
-    const h = harness(HOLD);
+    const h = await harness(HOLD);
     // The receiver holds every request until the test lets them go.
     const held: (() => void)[] = [];
     const r = await receiver((_request, res) => {
@@ -67,7 +67,7 @@ describe.each(DATABASE_KINDS)('the webhook delivery worker on %s', (kind) => {
   });
 
   it('records every attempt of a run, in batches, each delivery sent once', async () => {
-    const h = harness();
+    const h = await harness();
     const r = await receiver();
     await h.webhooks.create(h.admin, { url: `${r.origin}/`, events: ['command.succeeded'] });
     await enqueue(h, 60);
@@ -83,7 +83,7 @@ describe.each(DATABASE_KINDS)('the webhook delivery worker on %s', (kind) => {
   });
 
   it('does not send a claim that waited for a slot until another worker could take it', async () => {
-    const h = harness(HOLD);
+    const h = await harness(HOLD);
     let letGo: (() => void) | null = null;
     const r = await receiver((_request, res, n) => {
       if (n === 1) letGo = () => res.end('ok');
@@ -108,7 +108,7 @@ describe.each(DATABASE_KINDS)('the webhook delivery worker on %s', (kind) => {
   });
 
   it('records an attempt that its own shutdown cut short, uses no retry, and makes it due at once', async () => {
-    const h = harness({ ...HOLD, scheduleMs: [3_600_000] });
+    const h = await harness({ ...HOLD, scheduleMs: [3_600_000] });
     const r = await receiver(() => {
       // Never answers: the attempt is still waiting when the worker's grace runs out.
     });

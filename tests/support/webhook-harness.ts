@@ -1,19 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { AesGcmSecretBox } from '../../src/adapters/crypto/aes-gcm-secret-box.js';
-import { DnsWebhookTargetGuard } from '../../src/adapters/http/dns-webhook-target-guard.js';
 import { systemHostResolver } from '../../src/adapters/http/host-resolver.js';
-import { UndiciWebhookSender } from '../../src/adapters/http/undici-webhook-sender.js';
-import { WebhookAddressPolicy } from '../../src/adapters/http/webhook-address-policy.js';
 import type { DatabaseHandle } from '../../src/adapters/postgres/database.js';
 import { createPostgresStores } from '../../src/adapters/postgres/postgres-stores.js';
 import { PostgresUnitOfWork } from '../../src/adapters/postgres/postgres-unit-of-work.js';
 import { PostgresWebhookOutbox } from '../../src/adapters/postgres/postgres-webhook-outbox.js';
+import { buildTelemetry } from '../../src/composition/build-telemetry.js';
+import { buildWebhooks } from '../../src/composition/build-webhooks.js';
+import { type Config, loadConfig } from '../../src/config.js';
 import type { KeyPrincipal } from '../../src/domain/principal.js';
-import { WEBHOOK_RESPONSE_EXCERPT_BYTES } from '../../src/domain/webhook.js';
 import { DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS } from '../../src/domain/webhook-retry.js';
+import { createLogger } from '../../src/observability/logger.js';
 import type { HostResolver } from '../../src/ports/webhook-target-guard.js';
-import { WebhookDeliveryService } from '../../src/services/webhook-delivery-service.js';
-import { WebhookService } from '../../src/services/webhook-service.js';
 
 export interface WebhookHarnessOptions {
   allowPrivate?: boolean;
@@ -52,15 +49,31 @@ export function adminPrincipal(over: Partial<KeyPrincipal> = {}): KeyPrincipal {
 }
 
 /**
- * The webhook services over a real database and the real undici sender, with a clock the test
- * moves by hand: what `createApp` wires, minus the servers and the polling worker.
+ * The webhook services over a real database and the real undici sender, wired by the real root's
+ * `buildWebhooks` from a configuration, with a clock the test moves by hand and no polling worker
+ * (tests drive deliveries, or start their own workers).
  */
-export function webhookHarness(database: DatabaseHandle, options: WebhookHarnessOptions = {}) {
+export async function webhookHarness(database: DatabaseHandle, options: WebhookHarnessOptions = {}) {
   let now = options.startAt ?? Date.now();
   const clock = () => new Date(now);
-  const allowPrivate = options.allowPrivate ?? true;
-  const resolve = options.resolve ?? systemHostResolver;
-  const policy = new WebhookAddressPolicy(allowPrivate);
+  const base = loadConfig({ NODE_ENV: 'test', PORT: '0' });
+  const config: Config = {
+    ...base,
+    webhookAllowPrivate: options.allowPrivate ?? true,
+    commands: { ...base.commands, leaseMs: options.claimLeaseMs ?? 15_000 },
+    webhooks: {
+      ...base.webhooks,
+      attemptTimeoutMs: options.attemptTimeoutMs ?? 2_000,
+      attemptDeadlineMs: options.deadlineMs ?? 5_000,
+      retryScheduleMs: [...(options.scheduleMs ?? DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS)],
+      retryJitter: 0.2,
+      maxRetryAfterMs: 3_600_000,
+      disableAfterMs: options.disableAfterMs ?? 5 * 24 * 3_600_000,
+      secretKey: (options.secretKey ?? null) as Config['webhooks']['secretKey'],
+      previousSecretKey: (options.previousSecretKey ?? null) as Config['webhooks']['previousSecretKey'],
+      worker: false,
+    },
+  };
   // The outbox stamps events with the same fake clock, so they are due when the test says.
   const makeStores = (db: DatabaseHandle['db']) => ({
     ...createPostgresStores(db),
@@ -68,39 +81,19 @@ export function webhookHarness(database: DatabaseHandle, options: WebhookHarness
   });
   const unitOfWork = new PostgresUnitOfWork(database.db, makeStores);
   const stores = makeStores(database.db);
-  const deadlineMs = options.deadlineMs ?? 5_000;
-  const sender = new UndiciWebhookSender({
-    policy,
-    resolve,
-    attemptTimeoutMs: options.attemptTimeoutMs ?? 2_000,
-    deadlineMs,
-    excerptBytes: WEBHOOK_RESPONSE_EXCERPT_BYTES,
-    userAgent: 'rdev-test',
-  });
-  const secretBox = new AesGcmSecretBox(options.secretKey ?? null, options.previousSecretKey ?? null);
-  const webhooks = new WebhookService({
-    unitOfWork,
-    webhooks: stores.webhookStore,
-    deliveries: stores.webhookDeliveries,
-    targetGuard: new DnsWebhookTargetGuard({ policy, resolve, allowPrivate }),
-    clock,
-    secretBox,
-  });
-  const delivery = new WebhookDeliveryService({
-    unitOfWork,
-    deliveries: stores.webhookDeliveries,
-    sender,
-    clock,
-    secretBox,
-    random: options.random ?? (() => 0.75),
-    retry: {
-      scheduleMs: options.scheduleMs ?? DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS,
-      jitter: 0.2,
-      maxRetryAfterMs: 3_600_000,
+  const telemetry = await buildTelemetry(config, { logger: createLogger({ level: 'silent' }) });
+  const built = await buildWebhooks(
+    config,
+    {
+      unitOfWork,
+      webhookStore: stores.webhookStore,
+      deliveries: stores.webhookDeliveries,
+      resolve: options.resolve ?? systemHostResolver,
+      ...telemetry,
     },
-    disableAfterMs: options.disableAfterMs ?? 5 * 24 * 3_600_000,
-    claimLeaseMs: options.claimLeaseMs ?? 15_000,
-  });
+    { clock, random: options.random ?? (() => 0.75) },
+  );
+  let closed: Promise<void> | undefined;
   return {
     clock,
     now: () => now,
@@ -110,13 +103,16 @@ export function webhookHarness(database: DatabaseHandle, options: WebhookHarness
     admin: adminPrincipal(),
     stores,
     unitOfWork,
-    webhooks,
-    delivery,
+    webhooks: built.service,
+    delivery: built.delivery,
     /** Events through the outbox, in a unit of work as producers write them. */
     enqueue: (event: Parameters<typeof stores.webhooks.enqueue>[0]) =>
       unitOfWork.run((s) => s.webhooks.enqueue(event)),
     /** Cuts off the attempts in flight, as a replica's shutdown does at the end of its grace. */
-    abortAttempts: () => sender.abort(),
-    close: () => sender.close(),
+    abortAttempts: () => built.abortAttempts(),
+    close: () => {
+      closed ??= built.stop(Promise.resolve());
+      return closed;
+    },
   };
 }

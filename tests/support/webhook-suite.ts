@@ -32,8 +32,8 @@ export function useWebhookSuite(kind: DatabaseKind) {
       cleanup.push(() => r.close());
       return r;
     },
-    harness(options: Parameters<typeof webhookHarness>[1] = {}) {
-      const h = webhookHarness(database, options);
+    async harness(options: Parameters<typeof webhookHarness>[1] = {}) {
+      const h = await webhookHarness(database, options);
       cleanup.push(() => h.close());
       return h;
     },
