@@ -19,7 +19,7 @@ function buildProgram(setCode: (code: number) => void): Command {
   const program = new Command('rdev')
     .usage('<command>')
     .description(
-      'The rdev control plane. With the embedded database, stop the server before running migrate or keys: one process owns its data folder.',
+      'The rdev control plane. With the embedded database, stop the server before running migrate or keys: one process owns its data folder (the others say which pid has it).',
     )
     .exitOverride()
     .configureOutput({
@@ -54,8 +54,9 @@ function buildProgram(setCode: (code: number) => void): Command {
   keysCommand
     .command('create')
     .description('create an API key and print it, alone on one line (it is shown once)')
-    .requiredOption('--name <name>', 'what the key is for')
+    .option('--name <name>', 'what the key is for (default with --admin: "admin")')
     .option('--scope <scope>', 'a scope the key grants; repeat for several (see Scopes below)', collect)
+    .option('--admin', 'grant the admin scope (a new first admin key: `rdev keys create --admin`)')
     .option(
       '--project <name>',
       'limit the key to this project; repeat for several (default: all projects)',
@@ -68,7 +69,13 @@ function buildProgram(setCode: (code: number) => void): Command {
       (await keys()).createKey(
         openAdmin,
         knownProjects,
-        { ...opts, scope: opts.scope ?? [], project: opts.project ?? [], allowIp: opts.allowIp ?? [] },
+        {
+          ...opts,
+          name: opts.name ?? (opts.admin ? 'admin' : undefined),
+          scope: [...(opts.admin ? ['admin'] : []), ...(opts.scope ?? [])],
+          project: opts.project ?? [],
+          allowIp: opts.allowIp ?? [],
+        },
         out,
       ),
     );
