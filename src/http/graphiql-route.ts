@@ -4,7 +4,7 @@ import type { RouteHandler } from './http-server.js';
 /**
  * GraphiQL at `/graphql` for a browser (a GET that accepts text/html, as yoga decides). The page
  * is some 9 MB of script that never changes while the server runs: it is rendered and compressed
- * once, on the first request, then sent as the browser accepts it (about 2 MB in brotli) with an
+ * once, on the first request, then sent as the browser accepts it (under 2 MB in brotli) with an
  * ETag, so a reload revalidates with a 304 instead of downloading it again.
  */
 export function createGraphiQLRoute(render: () => Promise<string>): RouteHandler {
