@@ -42,7 +42,8 @@ describe('the web console and GraphiQL, served', () => {
     expect(res.status).toBe(302);
     expect(res.headers.location).toBe('/console');
     expect((await get(`${t.url}/`, BROWSER, 'HEAD')).status).toBe(302);
-    for (const headers of [{}, { accept: 'application/json' }, { accept: '*/*' }]) {
+    const apiClients: Record<string, string>[] = [{}, { accept: 'application/json' }, { accept: '*/*' }];
+    for (const headers of apiClients) {
       const api = await get(`${t.url}/`, headers);
       expect(api.status, JSON.stringify(headers)).toBe(404);
       expect(JSON.parse(api.body.toString()).error.code).toBe('NOT_FOUND');
