@@ -42,8 +42,9 @@ export function processStartTime(pid: number): string | null {
 }
 
 function isAlive(owner: LockOwner): boolean {
-  // A lock written on another host (a shared volume) cannot be checked from here: it holds.
-  if (owner.host !== hostname()) return true;
+  // The host is not trusted to mean another machine: a container or pod gets a new host name at
+  // every start, and a lock its crashed predecessor left on the volume must not hold for ever.
+  // The pid and start time tell: a new container's pid 1 started at another tick than the old one.
   try {
     process.kill(owner.pid, 0);
   } catch (error) {
