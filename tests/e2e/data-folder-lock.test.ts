@@ -28,7 +28,7 @@ it('with the embedded database, a second rdev refuses the data folder the server
   try {
     // What a new user did: create a key while the server runs. It used to print a key the
     // server's database never kept.
-    const create = await run(['keys', 'create', '--admin']);
+    const create = await run(['keys', 'create', '--name', 'admin', '--scope', 'admin']);
     expect(create.code).toBe(1);
     expect(create.stdout).toBe('');
     expect(create.stderr.trim()).toMatch(new RegExp(`^rdev keys create: ${refusal.source}`));
