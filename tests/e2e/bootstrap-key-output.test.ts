@@ -69,7 +69,9 @@ describe('the first admin key', () => {
     try {
       const failed = runRdev(['serve'], { ...env, HOST: '127.0.0.1', PORT: String(port) });
       expect((await failed.exited).code).not.toBe(0);
-      expect(failed.stderr()).toContain('EADDRINUSE');
+      expect(failed.stderr()).toContain(
+        `rdev: cannot listen on 127.0.0.1:${port}: another program already does (EADDRINUSE); stop it or set PORT`,
+      );
       expect(existsSync(file)).toBe(false);
     } finally {
       taken.close();
