@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { migrations } from '../migrations/index.js';
 import { LocalProjectSource } from './adapters/local/local-project-source.js';
-import { openReachableDatabase } from './adapters/postgres/database.js';
+import { type DatabaseTarget, openReachableDatabase } from './adapters/postgres/database.js';
 import { migrateToLatest } from './adapters/postgres/migrator.js';
 import { createPostgresStores } from './adapters/postgres/postgres-stores.js';
 import { PostgresUnitOfWork } from './adapters/postgres/postgres-unit-of-work.js';
@@ -12,9 +12,14 @@ import { ApiKeyService } from './services/api-key-service.js';
 // The admin CLI's composition: the database and the key service only, without the GraphQL
 // schema, the HTTP server or the workers, so a `rdev keys` call loads a fraction of the server.
 
+/** The configured database, opened for a command that exits when done. */
+function shortLived(config: Config): DatabaseTarget {
+  return config.database.kind === 'pglite' ? { ...config.database, shortLived: true } : config.database;
+}
+
 /** `rdev migrate`: applies pending migrations and closes the database. */
 export async function migrateDatabase(config: Config): Promise<string[]> {
-  const database = await openReachableDatabase(config.database, 'DATABASE_URL');
+  const database = await openReachableDatabase(shortLived(config), 'DATABASE_URL');
   try {
     return (await migrateToLatest(database.db, migrations)).applied;
   } finally {
@@ -30,7 +35,7 @@ export async function migrateDatabase(config: Config): Promise<string[]> {
 export async function openAdminServices(
   config: Config,
 ): Promise<{ apiKeys: ApiKeyService; close(): Promise<void> }> {
-  const database = await openReachableDatabase(config.database, 'DATABASE_URL');
+  const database = await openReachableDatabase(shortLived(config), 'DATABASE_URL');
   try {
     await migrateToLatest(database.db, migrations);
   } catch (error) {

@@ -49,7 +49,10 @@ export interface App {
   readonly database: DatabaseHandle;
   readonly services: Services;
   readonly yoga: RdevYoga;
-  /** The admin key generated on first start of an empty database, to print once; otherwise null. */
+  /**
+   * The admin key generated when an empty database first starts listening, to print once;
+   * otherwise (and before `start()`) null.
+   */
   readonly bootstrapAdminKey: string | null;
   /**
    * Checks every open stream against its key now and ends those it no longer allows (this also
@@ -137,8 +140,6 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     commandOutput: commands.output,
     webhooks: webhooks.service,
   };
-  const bootstrap = await services.apiKeys.bootstrap(config.bootstrapAdminKey);
-
   const readiness = new Readiness([...events.healthChecks, database.healthCheck, projects.healthCheck]);
   const edges = { ...telemetry, services, rateLimiter, liveStreams: access.liveStreams };
   const yoga = buildGraphQL(config, edges);
@@ -150,6 +151,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     logger,
   });
 
+  let bootstrapAdminKey: string | null = null;
   return {
     logger,
     metrics,
@@ -157,7 +159,9 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     database: database.handle,
     services,
     yoga,
-    bootstrapAdminKey: bootstrap.generated,
+    get bootstrapAdminKey() {
+      return bootstrapAdminKey;
+    },
     sweepCredentials: () => access.sweeper.sweep(),
     start: async () => {
       access.sweeper.start();
@@ -168,7 +172,11 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
         .checkAtStart()
         .catch((error: unknown) => logger.warn({ err: error }, 'could not look for the Claude Code CLI'));
       webhooks.start();
-      return http.listen();
+      const listening = await http.listen();
+      // Only once the port is ours: a start that fails to listen (port taken) must not make a key
+      // that is never shown, since the next start finds the database no longer empty.
+      bootstrapAdminKey = (await services.apiKeys.bootstrap(config.bootstrapAdminKey)).generated;
+      return listening;
     },
     stop: gracefulShutdown({
       logger,

@@ -10,9 +10,9 @@ export interface BootstrapKeyOutput {
 }
 
 const HOW_TO_GET_ONE =
-  'Create an admin key with `rdev keys create --name admin --scope admin` (same DATABASE_URL; with the embedded\n' +
-  'database, while rdev is stopped), or, on a fresh\n' +
-  'database, set RDEV_BOOTSTRAP_KEY_FILE to have the first key written to a file (mode 0600), or\n' +
+  'Create an admin key with `rdev keys create --admin` (same DATABASE_URL; with the embedded database,\n' +
+  'stop rdev first: one process at a time opens its data folder), or, on a fresh database, set\n' +
+  'RDEV_BOOTSTRAP_KEY_FILE to have the first key written to a file (mode 0600), or\n' +
   'RDEV_BOOTSTRAP_ADMIN_KEY to choose it (`rdev keys generate`).\n';
 
 /**

@@ -37,7 +37,7 @@ async function withServices<T>(open: OpenAdmin, run: (s: AdminServices) => Promi
 }
 
 export interface CreateOptions {
-  name: string;
+  name?: string;
   scope: string[];
   project: string[];
   allowIp: string[];
@@ -51,7 +51,10 @@ export async function createKey(
   opts: CreateOptions,
   out: Out,
 ): Promise<void> {
-  if (opts.scope.length === 0) throw new UsageError('at least one --scope is required');
+  const name = opts.name;
+  if (name === undefined)
+    throw new UsageError('--name is required (or --admin, which names the key "admin")');
+  if (opts.scope.length === 0) throw new UsageError('at least one --scope (or --admin) is required');
   const scopes = opts.scope.map(toScope);
   for (const project of opts.project) {
     const problem = projectNameProblem(project);
@@ -70,8 +73,8 @@ export async function createKey(
     throw new UsageError('--expires must be an ISO-8601 date-time');
   await withServices(open, async ({ apiKeys }) => {
     const { apiKey, secret } = await apiKeys.create(systemPrincipal('cli'), {
-      name: opts.name,
-      scopes,
+      name,
+      scopes: [...new Set(scopes)],
       projectNames: opts.project.length ? opts.project : null,
       allowedIps: opts.allowIp,
       expiresAt,

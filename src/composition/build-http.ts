@@ -2,9 +2,11 @@ import { databaseUnavailable } from '../adapters/postgres/database-errors.js';
 import type { Config } from '../config.js';
 import type { LiveStreams } from '../engine/live-streams.js';
 import type { RateLimiter } from '../engine/rate-limiter.js';
+import { renderGraphiQLPage } from '../graphql/graphiql-page.js';
 import type { RdevYoga } from '../graphql/yoga.js';
 import { ClientIpResolver } from '../http/client-ip.js';
 import { createConsoleRoutes } from '../http/console-routes.js';
+import { createGraphiQLRoute } from '../http/graphiql-route.js';
 import { attachGraphQLWs } from '../http/graphql-ws-server.js';
 import { createHttpServer, type ReadinessReport } from '../http/http-server.js';
 import { createLegacyRoutes } from '../http/legacy-routes.js';
@@ -53,7 +55,11 @@ export function buildHttp(config: Config, deps: HttpDeps): AppHttp {
     readiness: deps.readiness,
     tracing: deps.tracing,
     translateError: databaseUnavailable,
-    routes: [legacyRoutes.handle, createConsoleRoutes()],
+    routes: [
+      legacyRoutes.handle,
+      createConsoleRoutes(),
+      ...(config.production ? [] : [createGraphiQLRoute(renderGraphiQLPage)]),
+    ],
     rateLimit: (principal, ip) => rateLimiter.checkCaller(principal, ip, 1),
     authenticate: (req, url, ip, requestId) =>
       services.auth.authenticateRequest({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isWellFormedKeyText } from '../domain/api-key-text.js';
 import { int } from './parsers.js';
 import { variable } from './variable.js';
 
@@ -6,7 +7,10 @@ import { variable } from './variable.js';
 export const ACCESS_VARIABLES = {
   RDEV_BOOTSTRAP_ADMIN_KEY: variable({
     field: 'bootstrapAdminKey',
-    schema: z.string().min(1),
+    // Checked here, before anything starts, since the key is stored only once the server listens.
+    schema: z
+      .string()
+      .refine(isWellFormedKeyText, 'is not a well-formed rdev key (generate one with `rdev keys generate`)'),
     doc: 'On a database with no keys, store this key text as the first admin key instead of generating and printing one.',
   }),
   RDEV_BOOTSTRAP_KEY_FILE: variable({

@@ -12,6 +12,7 @@ import { corsPolicy } from './cors-policy.js';
 import { COST_LIMIT_HINT, useCostLimit } from './cost-limit-plugin.js';
 import { createMaskError } from './error-masking.js';
 import { COST_DEPTH_FACTOR } from './estimated-cost.js';
+import { GRAPHIQL_OPTIONS, renderGraphiQLPage } from './graphiql-page.js';
 import { useInputTextGuard } from './input-text-plugin.js';
 import { useOperationMetrics } from './metrics-plugin.js';
 import { type OperationTracingOptions, useOperationTracing } from './tracing-plugin.js';
@@ -86,11 +87,10 @@ export function createRdevYoga(options: YogaOptions): RdevYoga {
     // would pipe every body through one more stream.
     maxRequestBodySize: false,
     healthCheckEndpoint: false as unknown as string,
-    graphiql: options.production ? false : { title: 'rdev', subscriptionsProtocol: 'WS' },
-    // The page bundle is a 9 MB module, held in memory once loaded: only a request for it loads it
-    // (production serves no GraphiQL at all).
-    renderGraphiQL: async (graphiql) =>
-      (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(graphiql),
+    // Over HTTP the page is served compressed by the GraphiQL route before yoga sees the request;
+    // this renders it for callers of `yoga.fetch`.
+    graphiql: options.production ? false : GRAPHIQL_OPTIONS,
+    renderGraphiQL: renderGraphiQLPage,
     logging: yogaLogging(options.logger),
     maskedErrors: {
       maskError: createMaskError(

@@ -1,10 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { dirname, extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants } from 'node:zlib';
+import {
+  acceptsEncoding,
+  COMMON_HEADERS,
+  type CompressedBody,
+  send,
+  sendCompressed,
+} from './compressed-body.js';
 import type { RouteHandler } from './http-server.js';
 
 /**
@@ -13,7 +20,7 @@ import type { RouteHandler } from './http-server.js';
  * other path under `/console` answers the app's page, which routes in the browser (deep links
  * such as `/console/commands/{id}`). The page is sent with a fresh CSP nonce each time and is
  * never cached without revalidation, so a new build is picked up on the next load. `GET /` sends
- * a browser to the console.
+ * a browser (one that accepts text/html) to the console.
  */
 
 export interface ConsoleRoutesOptions {
@@ -21,11 +28,8 @@ export interface ConsoleRoutesOptions {
   dir?: string;
 }
 
-interface Asset {
+interface Asset extends CompressedBody {
   type: string;
-  body: Buffer;
-  br: Buffer | null;
-  gzip: Buffer | null;
 }
 
 interface Bundle {
@@ -43,14 +47,6 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json',
   '.woff2': 'font/woff2',
   '.png': 'image/png',
-};
-
-/** Headers every console response carries. */
-const COMMON = {
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'cross-origin-opener-policy': 'same-origin',
-  'cross-origin-resource-policy': 'same-origin',
 };
 
 /**
@@ -88,14 +84,19 @@ export function createConsoleRoutes(options: ConsoleRoutesOptions = {}): RouteHa
   return async ({ req, res, url }) => {
     const path = url.pathname;
     if (path === '/') {
-      if (!isRead(req)) return false;
+      // A browser goes to the console; an API client keeps the JSON 404 that says what is not here.
+      if (!isRead(req) || !req.headers.accept?.includes('text/html')) return false;
       res.writeHead(302, { location: `${PREFIX}`, 'cache-control': 'no-cache', 'content-length': 0 });
       res.end();
       return true;
     }
     if (path !== PREFIX && !path.startsWith(`${PREFIX}/`)) return false;
     if (!isRead(req)) {
-      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8', ...COMMON });
+      res.writeHead(405, {
+        allow: 'GET, HEAD',
+        'content-type': 'text/plain; charset=utf-8',
+        ...COMMON_HEADERS,
+      });
       res.end('Method not allowed.\n');
       return true;
     }
@@ -122,18 +123,11 @@ export function createConsoleRoutes(options: ConsoleRoutesOptions = {}): RouteHa
         );
         return true;
       }
-      const encoding = pickEncoding(req, asset);
-      send(
+      sendCompressed(
         req,
         res,
-        200,
-        {
-          'content-type': asset.type,
-          'cache-control': 'public, max-age=31536000, immutable',
-          vary: 'accept-encoding',
-          ...(encoding ? { 'content-encoding': encoding } : {}),
-        },
-        encoding === 'br' ? asset.br! : encoding === 'gzip' ? asset.gzip! : asset.body,
+        { 'content-type': asset.type, 'cache-control': 'public, max-age=31536000, immutable' },
+        asset,
       );
       return true;
     }
@@ -167,35 +161,6 @@ function isRead(req: IncomingMessage): boolean {
   return req.method === 'GET' || req.method === 'HEAD';
 }
 
-function send(
-  req: IncomingMessage,
-  res: ServerResponse,
-  status: number,
-  headers: Record<string, string>,
-  body: Buffer | string,
-): void {
-  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-  res.writeHead(status, { ...COMMON, ...headers, 'content-length': bytes.length });
-  res.end(req.method === 'HEAD' ? undefined : bytes);
-}
-
-function acceptsEncoding(req: IncomingMessage, name: string): boolean {
-  const header = req.headers['accept-encoding'];
-  if (typeof header !== 'string') return false;
-  return header.split(',').some((part) => {
-    const [token, ...params] = part.trim().split(';');
-    if (token?.trim().toLowerCase() !== name) return false;
-    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-    return q === undefined || Number(q.slice(2)) > 0;
-  });
-}
-
-function pickEncoding(req: IncomingMessage, asset: Asset): 'br' | 'gzip' | null {
-  if (asset.br && acceptsEncoding(req, 'br')) return 'br';
-  if (asset.gzip && acceptsEncoding(req, 'gzip')) return 'gzip';
-  return null;
-}
-
 /** The whole build in memory (a few hundred KB): the page template and each asset with its compressed copies. */
 async function loadBundle(dir: string): Promise<Bundle | null> {
   let page: string;
@@ -217,6 +182,7 @@ async function loadBundle(dir: string): Promise<Bundle | null> {
       body: await readFile(file),
       br: await read(`${file}.br`),
       gzip: await read(`${file}.gz`),
+      etag: null, // hashed names: a new build is a new name, never a revalidation
     });
   }
   return { page, assets };

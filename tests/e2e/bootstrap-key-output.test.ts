@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, startRdev } from '../support/rdev-process.js';
+import { REPO_ROOT, runRdev, startRdev } from '../support/rdev-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rdev-bootstrap-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,7 +29,7 @@ describe('the first admin key', () => {
       expect(proc.stdout()).not.toMatch(KEY);
       expect(proc.stderr()).not.toMatch(KEY);
       expect(proc.stdout()).toContain('A first admin API key was created, but it is not printed');
-      expect(proc.stdout()).toContain('rdev keys create --name admin --scope admin');
+      expect(proc.stdout()).toContain('rdev keys create --admin');
       expect(proc.stdout()).toContain('RDEV_BOOTSTRAP_KEY_FILE');
     } finally {
       proc.child.kill('SIGTERM');
@@ -50,6 +51,37 @@ describe('the first admin key', () => {
       expect(key).toMatch(KEY);
       expect(proc.stdout()).not.toContain(key);
       expect(proc.stdout()).toContain(`First admin API key written to ${file}`);
+      expect(await viewerScopes(proc.url, key)).toEqual(['ADMIN']);
+    } finally {
+      proc.child.kill('SIGTERM');
+      await proc.exited;
+    }
+  });
+
+  it('is made only once the server listens: a start on a taken port makes none, the next one hands it over', {
+    timeout: 150_000,
+  }, async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    const file = join(dir, 'first-key-after-failed-start');
+    const env = { RDEV_DATA_DIR: join(dir, 'data'), RDEV_WORKSPACES_DIR: dir, RDEV_BOOTSTRAP_KEY_FILE: file };
+    try {
+      const failed = runRdev(['serve'], { ...env, HOST: '127.0.0.1', PORT: String(port) });
+      expect((await failed.exited).code).not.toBe(0);
+      expect(failed.stderr()).toContain(
+        `rdev: cannot listen on 127.0.0.1:${port}: another program already does (EADDRINUSE); stop it or set PORT`,
+      );
+      expect(existsSync(file)).toBe(false);
+    } finally {
+      taken.close();
+    }
+    // The database was created and migrated, but holds no key: this start makes and hands it over.
+    const proc = await startRdev(env);
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const key = readFileSync(file, 'utf8').trim();
+      expect(key).toMatch(KEY);
       expect(await viewerScopes(proc.url, key)).toEqual(['ADMIN']);
     } finally {
       proc.child.kill('SIGTERM');

@@ -1,6 +1,7 @@
 import { request } from 'node:http';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GRAPHIQL_WELCOME } from '../../src/graphql/graphiql-page.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
 
 /** A raw GET or HEAD: no redirect following and no transparent decompression, as a browser sees the wire. */
@@ -29,18 +30,72 @@ function pageAssets(html: string): string[] {
   return [...html.matchAll(/(?:src|href)="(\/console\/assets\/[^"]+)"/g)].map((m) => m[1]!);
 }
 
-describe('the web console, served', () => {
+describe('the web console and GraphiQL, served', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await startTestApp('pglite');
   });
   afterAll(() => t?.close());
 
-  it('sends a browser from / to the console', async () => {
+  it('sends a browser from / to the console, and tells an API client there is nothing there', async () => {
     const res = await get(`${t.url}/`, BROWSER);
     expect(res.status).toBe(302);
     expect(res.headers.location).toBe('/console');
-    expect((await get(`${t.url}/`, {}, 'HEAD')).status).toBe(302);
+    expect((await get(`${t.url}/`, BROWSER, 'HEAD')).status).toBe(302);
+    const apiClients: Record<string, string>[] = [{}, { accept: 'application/json' }, { accept: '*/*' }];
+    for (const headers of apiClients) {
+      const api = await get(`${t.url}/`, headers);
+      expect(api.status, JSON.stringify(headers)).toBe(404);
+      expect(JSON.parse(api.body.toString()).error.code).toBe('NOT_FOUND');
+    }
+  });
+
+  it('serves GraphiQL compressed once, with an ETag a reload revalidates, opening on an rdev example', async () => {
+    const br = await get(`${t.url}/graphql`, BROWSER);
+    expect(br.status).toBe(200);
+    expect(br.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.headers['cache-control']).toBe('no-cache');
+    expect(br.headers.vary).toBe('accept-encoding');
+    const etag = String(br.headers.etag);
+    expect(etag).toMatch(/^W\/"[\w-]+"$/);
+    const page = brotliDecompressSync(br.body);
+    // Some 9 MB of script: compressed to a fraction.
+    expect(page.length).toBeGreaterThan(5_000_000);
+    expect(br.body.length).toBeLessThan(page.length / 3);
+    // GraphiQL's options, with the example as the editor's first text (asserted without printing 9 MB).
+    expect(page.toString('utf8').includes(`"defaultQuery":${JSON.stringify(GRAPHIQL_WELCOME)}`)).toBe(true);
+
+    const gzip = await get(`${t.url}/graphql`, { accept: 'text/html', 'accept-encoding': 'gzip' });
+    expect(gzip.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(gzip.body).equals(page)).toBe(true);
+    expect(gzip.headers.etag).toBe(etag);
+    const plain = await get(`${t.url}/graphql`, { accept: 'text/html' });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body.equals(page)).toBe(true);
+
+    const again = await get(`${t.url}/graphql`, { ...BROWSER, 'if-none-match': etag });
+    expect(again.status).toBe(304);
+    expect(again.body.length).toBe(0);
+    expect(again.headers.etag).toBe(etag);
+    // A client that does not ask for HTML still reaches the API on the same path.
+    const api = await get(`${t.url}/graphql?query=%7B__typename%7D`, {
+      accept: 'application/json',
+      'x-graphql-csrf': '1',
+    });
+    expect(JSON.parse(api.body.toString())).toEqual({ data: { __typename: 'Query' } });
+  });
+
+  it("GraphiQL's example is valid against the schema and its first step runs", async () => {
+    // Every operation of a document is validated, whichever one runs.
+    const res = await fetch(`${t.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...t.auth() },
+      body: JSON.stringify({ query: GRAPHIQL_WELCOME, operationName: 'Projects' }),
+    });
+    const projects = await res.json();
+    expect(projects.errors).toBeUndefined();
+    expect(Array.isArray(projects.data.projects.edges)).toBe(true);
   });
 
   it('answers the page for /console and every path under it, with a fresh CSP nonce each time', async () => {
