@@ -95,6 +95,18 @@ export interface Command {
   lastSeq: number;
   /** Whether stored output hit the cap (the command ran on). */
   outputTruncated: boolean;
+  /** Started with its stdin open: it reads input sent while it runs (`sendCommandInput`). */
+  openStdin: boolean;
+  /** The end of its input was sent: it takes no more. */
+  inputEof: boolean;
+}
+
+/**
+ * Whether a command takes input now: its stdin was kept open, no end of input was sent, and it
+ * has not ended. Queued commands take input too; it is delivered once they start.
+ */
+export function acceptsInput(command: Command): boolean {
+  return command.openStdin && !command.inputEof && !isTerminal(command.status);
 }
 
 /** The final status summary carried by a command's end event. */

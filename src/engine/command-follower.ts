@@ -4,9 +4,11 @@ import type { CommandExit } from '../domain/command-run.js';
 import { DomainError, RuntimeUnavailableError, ValidationError } from '../domain/errors.js';
 import { OutputChunker } from '../domain/output-chunker.js';
 import { LineSplitter } from '../domain/output-splitter.js';
+import type { CommandInputStore } from '../ports/command-input-store.js';
 import type { ClaimedCommand, CommandStore } from '../ports/command-store.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { WorkspaceRuntime, WorkspaceTarget } from '../ports/workspace-runtime.js';
+import { InputPump } from './input-pump.js';
 import { OutputRecorder } from './output-recorder.js';
 
 export interface FollowerSettings {
@@ -22,6 +24,8 @@ export interface FollowerSettings {
 
 export interface FollowerDeps {
   store: CommandStore;
+  /** Input of commands whose stdin stays open; without it such input waits for another replica. */
+  input?: CommandInputStore;
   runtime: WorkspaceRuntime;
   bus: EventBus;
   owner: string;
@@ -58,6 +62,7 @@ export class CommandFollower {
   private readonly claude: ClaudeRunTracker | null;
   private timers: NodeJS.Timeout[] = [];
   private lastActivity = Date.now();
+  private pump: InputPump | null = null;
 
   constructor(
     private readonly command: ClaimedCommand,
@@ -96,8 +101,10 @@ export class CommandFollower {
     const unsubscribe = this.deps.bus.subscribe('command_status', ({ commandId }) => {
       if (commandId === this.id) void this.stopIfCancelled();
     });
+    let unsubscribeInput = () => {};
     try {
       if (needsStart && !(await this.start())) return;
+      unsubscribeInput = this.pumpInput();
       // Asked before the start took effect, or while no replica followed the command; checked
       // alongside the first read rather than before it, to keep first output quick.
       void this.stopIfCancelled();
@@ -109,9 +116,37 @@ export class CommandFollower {
       }
     } finally {
       unsubscribe();
+      unsubscribeInput();
+      this.pump?.stop();
       for (const t of this.timers) clearTimeout(t);
       this.output.dispose();
     }
+  }
+
+  /**
+   * Delivers the command's input once it runs: what was accepted before (while it was queued, or
+   * followed by a replica that stopped), then whatever the bus announces. A lost notification
+   * is made up for at the next heartbeat of the output stream or when the bus reconnects.
+   */
+  private pumpInput(): () => void {
+    if (!this.command.openStdin || !this.deps.input) return () => {};
+    const pump = new InputPump(this.id, this.target, {
+      input: this.deps.input,
+      runtime: this.deps.runtime,
+      owner: this.deps.owner,
+      log: this.deps.log,
+      onLeaseLost: () => this.detach('lease-lost'),
+    });
+    this.pump = pump;
+    const unsubscribe = this.deps.bus.subscribe('command_input', ({ commandId }) => {
+      if (commandId === this.id) pump.poke();
+    });
+    const unsubscribeReconnect = this.deps.bus.onReconnect(() => pump.poke());
+    pump.poke();
+    return () => {
+      unsubscribe();
+      unsubscribeReconnect();
+    };
   }
 
   private async stopIfCancelled(): Promise<void> {
@@ -129,6 +164,7 @@ export class CommandFollower {
         cwd: c.cwd,
         env: c.env,
         stdin: c.stdin ?? undefined,
+        openStdin: c.openStdin,
       });
       this.deps.onStartReached?.(true);
       await this.deps.store.clearStartInputs(c.id);
@@ -226,6 +262,7 @@ export class CommandFollower {
             this.output.take(chunker, lines, event.type, event.data);
           } else if (event.type === 'heartbeat') {
             // Alive; nothing to store.
+            this.pump?.poke();
           } else if (event.type === 'exit') {
             this.output.takeRest(chunker, lines);
             await this.output.flush();

@@ -124,6 +124,7 @@ export class CommandService {
       env,
       cwd: data.cwd ?? null,
       claude: null,
+      openStdin: data.openStdin ?? false,
     });
   }
 
@@ -283,6 +284,8 @@ export class CommandService {
           prepared.cwd,
           prepared.priority,
           prepared.timeoutSeconds,
+          // Only when set, so digests of requests from before the option stay as they were.
+          ...(prepared.openStdin ? ['openStdin'] : []),
         ]),
       )
       .digest('hex');
@@ -310,6 +313,7 @@ export class CommandService {
             priority: c.priority,
             timeoutSeconds: c.timeoutSeconds,
             promptBytes: prepared.prompt === null ? null : Buffer.byteLength(prepared.prompt),
+            ...(prepared.openStdin ? { openStdin: true } : {}),
           },
         });
         await webhooks.enqueue({

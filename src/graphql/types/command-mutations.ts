@@ -1,6 +1,7 @@
 import { wrapErrorIfMatches } from '@pothos/plugin-errors';
 import type { Command } from '../../domain/command.js';
 import {
+  CommandNotAcceptingInputError,
   CommandNotAllowedError,
   ConflictError,
   type DomainError,
@@ -112,6 +113,11 @@ const RunShellInput = builder.inputType('RunShellInput', {
     cwd: t.string({
       required: false,
       description: 'Working directory, relative to the project workspace; default: the workspace root.',
+    }),
+    openStdin: t.boolean({
+      required: false,
+      description:
+        "Keep the command's stdin open (default false): it reads what `sendCommandInput` sends, in order, until an `eof`. Without it stdin is empty.",
     }),
   }),
 });
@@ -247,6 +253,71 @@ builder.mutationField('cancelCommand', (t) =>
     },
     resolve: async (_root, { input }, ctx) => ({
       command: await ctx.services.commands.cancel(ctx.principal, localId(String(input.id), 'Command')),
+    }),
+  }),
+);
+
+const SendCommandInputInput = builder.inputType('SendCommandInputInput', {
+  description:
+    'What `sendCommandInput` sends: bytes for the stdin of a command started with `openStdin`, and whether its input ends.',
+  fields: (t) => ({
+    commandId: t.id({ required: true, description: 'The global id of the command.' }),
+    data: t.string({
+      required: false,
+      description:
+        'The input as text, sent as UTF-8. Text cannot hold NUL characters: send such bytes as `dataBase64`.',
+    }),
+    dataBase64: t.string({
+      required: false,
+      description: 'The input as standard base64, for any bytes. At most one of `data` and `dataBase64`.',
+    }),
+    eof: t.boolean({
+      required: false,
+      description:
+        "Close the command's stdin after this input (default false): it reads end of file there, and the command takes no more input. May come without data.",
+    }),
+  }),
+});
+
+const SendCommandInputPayload = builder.objectRef<{ command: Command }>('SendCommandInputPayload').implement({
+  description:
+    'The input is stored: it reaches the command in the order sent, exactly once, even if a server restarts first.',
+  fields: (t) => ({
+    command: t.field({
+      type: CommandRef,
+      description: 'The command; `stdinOpen` is false after an `eof`.',
+      resolve: (p) => p.command,
+    }),
+  }),
+});
+
+builder.mutationField('sendCommandInput', (t) =>
+  t.field({
+    type: SendCommandInputPayload,
+    description:
+      'Send input to the stdin of a command started with `openStdin: true` (scope `commands:input`, with `commands:read` and a grant of its project). Input is stored before the answer and delivered in order, once; a QUEUED command gets it when it starts. At most `RDEV_COMMAND_INPUT_MAX_BYTES` (default 1 MiB) per call. Errors: NOT_FOUND (no such command, or one the key may not see), FORBIDDEN (missing scope), NOT_ACCEPTING_INPUT (stdin not open, command ended, or `eof` sent already), VALIDATION_FAILED (both or neither of data and dataBase64, bad base64, too large).',
+    args: {
+      input: t.arg({
+        type: SendCommandInputInput,
+        required: true,
+        description: 'The command and the input.',
+      }),
+    },
+    errors: {
+      types: [NotFoundError, ForbiddenError, CommandNotAcceptingInputError, ValidationError],
+      directResult: true,
+      union: {
+        name: 'SendCommandInputResult',
+        description: 'The command the input went to, or why it was refused.',
+      },
+    },
+    resolve: async (_root, { input }, ctx) => ({
+      command: await ctx.services.commandInput.send(ctx.principal, {
+        commandId: localId(String(input.commandId), 'Command'),
+        data: input.data,
+        dataBase64: input.dataBase64,
+        eof: input.eof,
+      }),
     }),
   }),
 );

@@ -1,4 +1,5 @@
 import {
+  CommandNotAcceptingInputError,
   CommandNotAllowedError,
   ConflictError,
   type DomainError,
@@ -62,6 +63,11 @@ for (const [cls, name, description] of [
     PreconditionFailedError,
     'PreconditionFailedError',
     'PRECONDITION_FAILED: the current state does not allow the change, e.g. a stale `ifMatch` etag (re-read and retry) or git in a folder that is not a git repository.',
+  ],
+  [
+    CommandNotAcceptingInputError,
+    'CommandNotAcceptingInputError',
+    'NOT_ACCEPTING_INPUT: the command takes no input: it was not started with `openStdin`, it has ended, or its `eof` was sent already.',
   ],
   [
     RuntimeUnavailableError,
