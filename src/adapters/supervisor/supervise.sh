@@ -248,9 +248,11 @@ _waiter)
     (exec setsid sh "$self" _exec "$d" "$@") <"$fifo" >>"$d/stdout" 2>>"$d/stderr"
     code=$?
     kill "$feeder" 2>/dev/null
-    # Input nobody read must not rest in the folder any more than the stdin file does.
-    rm -f "$d/env" "$d/stdin" "$d/input" "$fifo"
+    rm -f "$d/env" "$d/stdin" "$fifo"
+    # The exit file first: from then on `input` answers `ended` and writes nothing. Input nobody
+    # read must not rest in the folder any more than the stdin file does.
     put "$d/exit" "code $code"
+    rm -f "$d/input"
   else
     # A foreground subshell is not a group leader, so setsid turns it into the command's own
     # session and process group without forking; the waiter reaps it directly.
@@ -423,7 +425,12 @@ input)
     printf 'not-open\n'
     exit 0
   fi
-  sz=$(wc -c <"$d/input") || die 'cannot read the input log'
+  if ! sz=$(wc -c <"$d/input" 2>/dev/null); then
+    # Removed by the waiter since the look above: the command ended.
+    rm -f "$tmp"
+    if [ -f "$d/exit" ]; then printf 'ended\n'; else printf 'not-open\n'; fi
+    exit 0
+  fi
   sz=$((sz))
   if [ "$sz" -lt "$at" ]; then
     rm -f "$tmp"
@@ -440,6 +447,12 @@ input)
     fi
   fi
   rm -f "$tmp"
+  if [ -f "$d/exit" ]; then
+    # The command ended while this was written: the bytes reached nobody, and must not rest here.
+    rm -f "$d/input"
+    printf 'ended\n'
+    exit 0
+  fi
   [ "$eof" = 0 ] || put "$d/input.eof" "$end" || die 'cannot record the end of input'
   printf 'appended %s\n' "$end"
   ;;
