@@ -201,3 +201,29 @@ describe.runIf(POSTGRES_URL)('input for commands with open stdin, on the local r
     expect(joinStdout(events)).toBe('sent while queued\nand more');
   });
 });
+
+describe('input for commands with open stdin, on the Kubernetes runtime', () => {
+  let t: CommandTestApp;
+  beforeAll(async () => {
+    t = await startCommandApp('kubernetes');
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('delivers input through pod exec in order, binary included, and ends the command at eof', async () => {
+    const command = await t.runShell({ script: 'od -An -tx1 -v | tr -s " " | tr -d "\\n"', openStdin: true });
+    const pieces = [Buffer.from('first\n'), Buffer.from([0, 1, 2, 255, 254, 10]), randomBytes(3000)];
+    for (const piece of pieces) {
+      const { sendCommandInput } = await t.gql(SEND, {
+        input: { commandId: command.id, dataBase64: piece.toString('base64') },
+      });
+      expect(sendCommandInput.__typename).toBe('SendCommandInputPayload');
+    }
+    await t.gql(SEND, { input: { commandId: command.id, data: 'last', eof: true } });
+    const events = await collectOutput(t.wsClient(), command.id);
+    expect(events.at(-1)!.end).toMatchObject({ status: 'SUCCEEDED', exitCode: 0 });
+    const hex = Buffer.concat([...pieces, Buffer.from('last')]).toString('hex');
+    expect(joinStdout(events).replaceAll(' ', '')).toBe(hex);
+  });
+});
