@@ -44,6 +44,8 @@ export interface FollowerDeps {
 }
 
 const STOP_RETRY_MS = 2_000;
+/** How often a follower looks for undelivered input without being told of any. */
+const INPUT_SAFETY_NET_MS = 5_000;
 /** Failed follow attempts in a row (about 3 s with the backoff) before asking whether the workspace is gone. */
 const LOST_AFTER_FAILURES = 4;
 
@@ -126,7 +128,8 @@ export class CommandFollower {
   /**
    * Delivers the command's input once it runs: what was accepted before (while it was queued, or
    * followed by a replica that stopped), then whatever the bus announces. A lost notification
-   * is made up for at the next heartbeat of the output stream or when the bus reconnects.
+   * is made up for at the next heartbeat of the output stream, when the bus reconnects, or at
+   * the latest after {@link INPUT_SAFETY_NET_MS}.
    */
   private pumpInput(): () => void {
     if (!this.command.openStdin || !this.deps.input) return () => {};
@@ -142,10 +145,13 @@ export class CommandFollower {
       if (commandId === this.id) pump.poke();
     });
     const unsubscribeReconnect = this.deps.bus.onReconnect(() => pump.poke());
+    // A notification lost while output keeps the stream busy (no heartbeats) waits this long.
+    const safetyNet = setInterval(() => pump.poke(), INPUT_SAFETY_NET_MS);
     pump.poke();
     return () => {
       unsubscribe();
       unsubscribeReconnect();
+      clearInterval(safetyNet);
     };
   }
 

@@ -20,7 +20,7 @@ const SEND = `mutation Send($input: SendCommandInputInput!) {
 const OUTPUT = `subscription Output($id: ID!) {
   commandOutput(commandId: $id) { seq stream data end { status exitCode signal error } }
 }`;
-// Below RDEV_COMMAND_INPUT_MAX_BYTES (1 MiB unless the server says otherwise).
+// Below RDEV_COMMAND_INPUT_MAX_BYTES (512 KiB unless the server says otherwise).
 const PIECE_BYTES = 256 * 1024;
 
 const client = createClient({

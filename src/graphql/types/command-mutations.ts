@@ -295,7 +295,7 @@ builder.mutationField('sendCommandInput', (t) =>
   t.field({
     type: SendCommandInputPayload,
     description:
-      'Send input to the stdin of a command started with `openStdin: true` (scope `commands:input`, with `commands:read` and a grant of its project). Input is stored before the answer and delivered in order, once; a QUEUED command gets it when it starts. At most `RDEV_COMMAND_INPUT_MAX_BYTES` (default 1 MiB) per call. Errors: NOT_FOUND (no such command, or one the key may not see), FORBIDDEN (missing scope), NOT_ACCEPTING_INPUT (stdin not open, command ended, or `eof` sent already), VALIDATION_FAILED (both or neither of data and dataBase64, bad base64, too large).',
+      'Send input to the stdin of a command started with `openStdin: true` (scope `commands:input`, with `commands:read` and a grant of its project). Input is stored before the answer and delivered in order, once; a QUEUED command gets it when it starts. At most `RDEV_COMMAND_INPUT_MAX_BYTES` (default 512 KiB) per call. Errors: NOT_FOUND (no such command, or one the key may not see), FORBIDDEN (missing scope), NOT_ACCEPTING_INPUT (stdin not open, command ended, or `eof` sent already), VALIDATION_FAILED (both or neither of data and dataBase64, bad base64, too large).',
     args: {
       input: t.arg({
         type: SendCommandInputInput,
