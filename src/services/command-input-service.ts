@@ -70,7 +70,12 @@ export class CommandInputService {
       });
       return result;
     });
-    await this.deps.bus.publish('command_input', { commandId: command.id, seq: placed.seq });
-    return (await this.deps.store.get(command.id)) ?? command;
+    // The input is stored: from here on nothing may fail the call, or a client would send it
+    // again. A lost notification only delays delivery until the lease holder's next look.
+    await this.deps.bus
+      .publish('command_input', { commandId: command.id, seq: placed.seq })
+      .catch(() => undefined);
+    const fresh = await this.deps.store.get(command.id).catch(() => null);
+    return fresh ?? { ...command, inputEof: command.inputEof || eof };
   }
 }
