@@ -62,6 +62,8 @@ export interface ClaudeOptions {
   maxTurns: number | null;
   allowedTools: string[] | null;
   model: string | null;
+  /** A session that takes messages while it runs (absent on commands from before the option). */
+  interactive?: boolean;
 }
 
 export interface Command {

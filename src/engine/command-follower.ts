@@ -139,6 +139,10 @@ export class CommandFollower {
       owner: this.deps.owner,
       log: this.deps.log,
       onLeaseLost: () => this.detach('lease-lost'),
+      // Input just reached the command: the watchdog gives it the whole period to answer.
+      onDelivered: () => {
+        this.lastActivity = Date.now();
+      },
     });
     this.pump = pump;
     const unsubscribe = this.deps.bus.subscribe('command_input', ({ commandId }) => {
@@ -211,6 +215,8 @@ export class CommandFollower {
     this.timers.push(setTimeout(() => this.stopFor('timeout'), Math.max(0, timeoutIn)));
     if (this.claude && this.deps.settings.watchdogSeconds > 0) {
       const check = () => {
+        // An interactive session between turns waits for a message: silence is no hang then.
+        if (this.command.openStdin && this.claude?.betweenTurns) this.lastActivity = Date.now();
         const silentMs = Date.now() - this.lastActivity;
         if (silentMs >= this.deps.settings.watchdogSeconds * 1000) this.stopFor('watchdog');
         else this.timers.push(setTimeout(check, this.deps.settings.watchdogSeconds * 1000 - silentMs + 10));

@@ -10,6 +10,8 @@ export interface InputPumpDeps {
   log(level: 'info' | 'warn', message: string, details: Record<string, unknown>): void;
   /** The lease went to another replica: it delivers from the stored delivered seq. */
   onLeaseLost(): void;
+  /** Input reached the run folder. */
+  onDelivered?(): void;
 }
 
 const RETRY_MS = [250, 500, 1_000, 2_000, 5_000];
@@ -82,6 +84,7 @@ export class InputPump {
           return;
         }
         this.failures = 0;
+        this.deps.onDelivered?.();
         if (!(await this.deps.input.markDelivered(this.commandId, this.deps.owner, last.seq))) {
           this.stop();
           this.deps.onLeaseLost();

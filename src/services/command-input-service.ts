@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { auditActor } from '../domain/audit.js';
 import { requireScope } from '../domain/authorization.js';
+import { claudeInterruptRequest, claudeUserMessage } from '../domain/claude-input.js';
 import type { Command } from '../domain/command.js';
 import { CommandNotAcceptingInputError, ValidationError } from '../domain/errors.js';
 import type { Principal } from '../domain/principal.js';
@@ -7,11 +9,18 @@ import type { InputRefusal } from '../ports/command-input-store.js';
 import type { CommandStore } from '../ports/command-store.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { UnitOfWork } from '../ports/unit-of-work.js';
-import { commandInputSchema, type SendCommandInput } from './command-inputs.js';
+import {
+  type ClaudeSessionInput,
+  claudeMessageSchema,
+  claudeSessionSchema,
+  commandInputSchema,
+  type SendClaudeMessageInput,
+  type SendCommandInput,
+} from './command-inputs.js';
 import { parseInput } from './validation.js';
 import { visibleCommand } from './visible-command.js';
 
-export type { SendCommandInput } from './command-inputs.js';
+export type { ClaudeSessionInput, SendClaudeMessageInput, SendCommandInput } from './command-inputs.js';
 
 export interface CommandInputServiceDeps {
   store: CommandStore;
@@ -26,10 +35,14 @@ const REFUSALS: Record<InputRefusal, string> = {
   'eof-sent': 'has had the end of its input (eof) already',
 };
 
+/** What a piece of input is, for the audit row; plain input has no kind. */
+type InputKind = 'message' | 'interrupt' | 'end';
+
 /**
- * Input for commands whose stdin stays open. Accepted input is stored (with its audit row) before
- * the call answers; the replica that holds the command's lease writes it into the run folder, in
- * order and once, and the bus tells that replica there is something to write.
+ * Input for commands whose stdin stays open, and the messages of interactive Claude sessions,
+ * which travel the same way. Accepted input is stored (with its audit row) before the call
+ * answers; the replica that holds the command's lease writes it into the run folder, in order and
+ * once, and the bus tells that replica there is something to write.
  */
 export class CommandInputService {
   constructor(private readonly deps: CommandInputServiceDeps) {}
@@ -39,17 +52,66 @@ export class CommandInputService {
     const data = parseInput(commandInputSchema, input);
     const bytes =
       data.dataBase64 != null ? Buffer.from(data.dataBase64, 'base64') : Buffer.from(data.data ?? '', 'utf8');
-    if (bytes.length > this.deps.limits.inputMaxBytes) {
-      throw new ValidationError([
-        {
-          path: data.dataBase64 != null ? 'dataBase64' : 'data',
-          message: `must be at most ${this.deps.limits.inputMaxBytes} bytes per call (this is ${bytes.length}); send it in several calls`,
-        },
-      ]);
-    }
-    const eof = data.eof ?? false;
+    this.checkSize(bytes, data.dataBase64 != null ? 'dataBase64' : 'data');
     // Reading the command first keeps one answer for unknown and hidden commands alike.
     const command = await visibleCommand(this.deps.store, caller, data.commandId);
+    return this.accept(caller, command, bytes, data.eof ?? false, null);
+  }
+
+  /** The next user message of an interactive Claude session. */
+  async sendClaudeMessage(caller: Principal | null, input: SendClaudeMessageInput): Promise<Command> {
+    requireScope(caller, 'commands:input');
+    const data = parseInput(claudeMessageSchema, input);
+    const line = claudeUserMessage(data.text);
+    this.checkSize(line, 'text');
+    const command = await this.claudeSession(caller, data.commandId);
+    return this.accept(caller, command, line, false, 'message');
+  }
+
+  /** Closes the session's stdin: the CLI finishes the turn in progress and exits. */
+  async endClaudeSession(caller: Principal | null, input: ClaudeSessionInput): Promise<Command> {
+    requireScope(caller, 'commands:input');
+    const data = parseInput(claudeSessionSchema, input);
+    const command = await this.claudeSession(caller, data.commandId);
+    return this.accept(caller, command, new Uint8Array(), true, 'end');
+  }
+
+  /** Asks the CLI to stop the turn in progress; the session stays open for the next message. */
+  async interruptClaude(caller: Principal | null, input: ClaudeSessionInput): Promise<Command> {
+    requireScope(caller, 'commands:input');
+    const data = parseInput(claudeSessionSchema, input);
+    const command = await this.claudeSession(caller, data.commandId);
+    return this.accept(caller, command, claudeInterruptRequest(randomUUID()), false, 'interrupt');
+  }
+
+  private checkSize(bytes: Uint8Array, path: string): void {
+    if (bytes.length <= this.deps.limits.inputMaxBytes) return;
+    throw new ValidationError([
+      {
+        path,
+        message: `must be at most ${this.deps.limits.inputMaxBytes} bytes per call (this is ${bytes.length}); send it in several calls`,
+      },
+    ]);
+  }
+
+  private async claudeSession(caller: Principal, commandId: string): Promise<Command> {
+    const command = await visibleCommand(this.deps.store, caller, commandId);
+    if (command.type !== 'CLAUDE' || !command.claude?.interactive) {
+      throw new CommandNotAcceptingInputError(
+        `Command "${command.id}" is not an interactive Claude session: start one with runClaude and interactive: true.`,
+        { reason: 'not-interactive', commandId: command.id },
+      );
+    }
+    return command;
+  }
+
+  private async accept(
+    caller: Principal,
+    command: Command,
+    bytes: Uint8Array,
+    eof: boolean,
+    kind: InputKind | null,
+  ): Promise<Command> {
     const placed = await this.deps.unitOfWork.run(async ({ commandInput, audit }) => {
       const result = await commandInput.append(command.id, bytes, eof);
       if (result === null || 'refused' in result) {
@@ -66,7 +128,13 @@ export class CommandInputService {
         targetId: command.id,
         outcome: 'SUCCESS',
         // Sizes only: input may be a typed password.
-        details: { projectName: command.projectName, bytes: bytes.length, eof, seq: result.seq },
+        details: {
+          projectName: command.projectName,
+          bytes: bytes.length,
+          eof,
+          seq: result.seq,
+          ...(kind ? { kind } : {}),
+        },
       });
       return result;
     });

@@ -39,6 +39,7 @@ export const claudeSchema = (limits: CommandLimits) =>
     maxTurns: z.number().int().nullish(),
     allowedTools: z.array(z.string()).nullish(),
     model: z.string().nullish(),
+    interactive: z.boolean().nullish(),
   });
 export const shellSchema = (limits: CommandLimits) =>
   z.object({
@@ -84,6 +85,15 @@ export const commandInputSchema = z
   });
 
 export type SendCommandInput = z.input<typeof commandInputSchema>;
+
+export const claudeSessionSchema = z.object({ commandId: z.string().min(1) });
+export const claudeMessageSchema = z.object({
+  commandId: z.string().min(1),
+  text: z.string().refine((text) => text.trim() !== '', 'must not be empty'),
+});
+
+export type ClaudeSessionInput = z.input<typeof claudeSessionSchema>;
+export type SendClaudeMessageInput = z.input<typeof claudeMessageSchema>;
 export type RunClaudeInput = z.input<ReturnType<typeof claudeSchema>>;
 export type RunShellInput = z.input<ReturnType<typeof shellSchema>>;
 export type RunGitInput = z.input<ReturnType<typeof gitSchema>>;
