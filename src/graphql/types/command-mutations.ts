@@ -328,6 +328,7 @@ builder.mutationField('sendCommandInput', (t) =>
 );
 
 const ClaudeSessionPayload = builder.objectRef<{ command: Command }>('ClaudeSessionPayload').implement({
+  isTypeOf: (value) => typeof value === 'object' && value !== null && 'command' in value,
   description:
     'The message, interrupt or end was stored: it reaches the session in the order sent, exactly once.',
   fields: (t) => ({
