@@ -36,7 +36,7 @@ export const ERROR_CODES = {
   NOT_ACCEPTING_INPUT: {
     httpStatus: 409,
     meaning:
-      'The command takes no input: it was not started with `openStdin`, it has ended, or the end of its input was sent already (`details.reason`: `not-open`, `ended` or `eof-sent`).',
+      'The command takes no input: it was not started with `openStdin` (or is not an interactive Claude session), it has ended, or the end of its input was sent already (`details.reason`: `not-open`, `not-interactive`, `ended` or `eof-sent`).',
   },
   RUNTIME_UNAVAILABLE: {
     httpStatus: 503,

@@ -383,7 +383,11 @@ builder.mutationField('sendClaudeMessage', (t) =>
     type: ClaudeSessionResult,
     description: `Send the next user message to an interactive Claude session (\`runClaude\` with \`interactive: true\`; scope \`commands:input\`, with \`commands:read\` and a grant of its project). It is stored before the answer and reaches the CLI after the messages sent before it; the CLI answers with a turn ending in a \`result\` event. ${SESSION_ERRORS}`,
     args: {
-      input: t.arg({ type: SendClaudeMessageInput, required: true, description: 'The session and the message.' }),
+      input: t.arg({
+        type: SendClaudeMessageInput,
+        required: true,
+        description: 'The session and the message.',
+      }),
     },
     resolve: (_root, { input }, ctx) =>
       claudeSessionResult(() =>
@@ -421,7 +425,10 @@ builder.mutationField('interruptClaude', (t) =>
     description: `Stop the turn in progress of an interactive Claude session (scope \`commands:input\`): an \`interrupt\` control request, answered by a \`control_response\` event; the session waits for the next message. ${SESSION_ERRORS}`,
     args: {
       input: t.arg({
-        type: ClaudeSessionCommandInput('InterruptClaudeInput', 'Which interactive Claude session to interrupt.'),
+        type: ClaudeSessionCommandInput(
+          'InterruptClaudeInput',
+          'Which interactive Claude session to interrupt.',
+        ),
         required: true,
         description: 'The session.',
       }),
