@@ -67,7 +67,7 @@ for (const [cls, name, description] of [
   [
     CommandNotAcceptingInputError,
     'CommandNotAcceptingInputError',
-    'NOT_ACCEPTING_INPUT: the command takes no input: it was not started with `openStdin`, it has ended, or its `eof` was sent already.',
+    'NOT_ACCEPTING_INPUT: the command takes no input: it was not started with `openStdin` (or is not an interactive Claude session), it has ended, or its `eof` was sent already.',
   ],
   [
     RuntimeUnavailableError,
