@@ -13,7 +13,8 @@ const OUTPUT = 'query($id: ID!) { command(id: $id) { status output(first: 100) {
 describe('interactive Claude sessions on the local runtime', () => {
   let t: CommandTestApp;
   beforeAll(async () => {
-    t = await startCommandApp('local', { RDEV_CLAUDE_WATCHDOG_SECONDS: '2' });
+    // Short enough to test, long enough for a CLI to start on a busy machine.
+    t = await startCommandApp('local', { RDEV_CLAUDE_WATCHDOG_SECONDS: '4' });
   });
   afterAll(async () => {
     await t?.close();
@@ -35,8 +36,9 @@ describe('interactive Claude sessions on the local runtime', () => {
 
     await eventually(async () => (await messages(id)).some((m) => m.type === 'result'), 'the first answer');
     // Longer than the watchdog: a session waiting for its next message is not a hang.
-    await sleep(3_000);
-    expect((await t.gql(OUTPUT, { id })).command.status).toBe('RUNNING');
+    await sleep(5_000);
+    const waited = await t.gql('query($id: ID!) { command(id: $id) { status error } }', { id });
+    expect(waited.command).toEqual({ status: 'RUNNING', error: null });
 
     expect((await t.gql(MESSAGE, { id, text: 'second' })).sendClaudeMessage.__typename).toBe(
       'ClaudeSessionPayload',
