@@ -137,6 +137,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     }),
     projects: projects.service,
     commands: commands.service,
+    commandInput: commands.input,
     commandOutput: commands.output,
     webhooks: webhooks.service,
   };

@@ -8,6 +8,7 @@ import { CommandLifecycle } from '../engine/command-lifecycle.js';
 import { commandMetrics } from '../observability/command-metrics.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { WorkspaceRuntime } from '../ports/workspace-runtime.js';
+import { CommandInputService } from '../services/command-input-service.js';
 import { CommandOutputReader } from '../services/command-output-reader.js';
 import { CommandService } from '../services/command-service.js';
 import type { ProjectService } from '../services/project-service.js';
@@ -52,8 +53,15 @@ export function buildCommands(config: Config, deps: CommandDeps) {
     onQueued: counted.onQueued,
   });
   const output = new CommandOutputReader({ store: stores.commands, bus });
+  const input = new CommandInputService({
+    store: stores.commands,
+    unitOfWork,
+    bus,
+    limits: config.commands,
+  });
   const executor = new CommandExecutor({
     store: stores.commands,
+    input: stores.commandInput,
     lifecycle,
     projects: deps.projects,
     runtime: deps.runtime,
@@ -84,5 +92,5 @@ export function buildCommands(config: Config, deps: CommandDeps) {
     adoptAllAtStart: deps.database.handle.kind === 'pglite',
     onError: (error, what) => logger.warn({ err: error }, `command dispatcher: ${what} failed`),
   });
-  return { service, output, dispatcher };
+  return { service, input, output, dispatcher };
 }

@@ -21,6 +21,12 @@ export const COMMAND_VARIABLES = {
     default: '1048576',
     doc: 'Largest Claude prompt.',
   }),
+  RDEV_COMMAND_INPUT_MAX_BYTES: variable({
+    field: 'commands.inputMaxBytes',
+    schema: int(1, 16 * 1024 * 1024),
+    default: '524288',
+    doc: 'Largest piece of input one `sendCommandInput` call may send to a command whose stdin is open (counted after base64 decoding). The request must also fit in `RDEV_MAX_BODY_BYTES`, and base64 adds a third: keep this at most three quarters of it.',
+  }),
   RDEV_QUEUE_AGING_SECONDS: variable({
     field: 'commands.queueAgingSeconds',
     schema: int(1, 86_400),

@@ -7,6 +7,8 @@
 export interface BusMessages {
   /** Command `commandId` has output stored up to `seq` (its end event included). */
   command_output: { commandId: string; seq: number };
+  /** Command `commandId` has input stored up to `seq` for its lease holder to deliver. */
+  command_input: { commandId: string; seq: number };
   /** Command `commandId` changed status, or a cancel was asked for it. */
   command_status: { commandId: string };
   /** `projectName` may have a free slot (a command was queued or finished there). */
@@ -31,15 +33,18 @@ const ids = <K extends string>(key: K): Codec<Record<K, string>> => ({
   decode: (payload) => (payload === '' ? null : ({ [key]: payload } as Record<K, string>)),
 });
 
-const CODECS: { [C in BusChannel]: Codec<BusMessages[C]> } = {
-  command_output: {
-    encode: ({ commandId, seq }) => `${commandId}:${seq}`,
-    decode: (payload) => {
-      const colon = payload.lastIndexOf(':');
-      const seq = Number(payload.slice(colon + 1));
-      return colon > 0 && Number.isSafeInteger(seq) ? { commandId: payload.slice(0, colon), seq } : null;
-    },
+const commandSeq = (): Codec<{ commandId: string; seq: number }> => ({
+  encode: ({ commandId, seq }) => `${commandId}:${seq}`,
+  decode: (payload) => {
+    const colon = payload.lastIndexOf(':');
+    const seq = Number(payload.slice(colon + 1));
+    return colon > 0 && Number.isSafeInteger(seq) ? { commandId: payload.slice(0, colon), seq } : null;
   },
+});
+
+const CODECS: { [C in BusChannel]: Codec<BusMessages[C]> } = {
+  command_output: commandSeq(),
+  command_input: commandSeq(),
   command_status: ids('commandId'),
   dispatch: ids('projectName'),
   leases_released: {

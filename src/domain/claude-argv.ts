@@ -15,6 +15,12 @@ export interface ClaudeRunOptions {
   allowedTools?: readonly string[] | null;
   /** Model alias or name, e.g. `sonnet` or `claude-sonnet-4-5`. */
   model?: string | null;
+  /**
+   * Keep the session open: the CLI reads user messages as stream-json lines on stdin
+   * (`--input-format=stream-json`), answers each with a turn ending in a `result`, and exits when
+   * its stdin closes.
+   */
+  interactive?: boolean | null;
 }
 
 export const MAX_CLAUDE_TURNS = 1000;
@@ -77,6 +83,7 @@ export function claudeArgv(options: ClaudeRunOptions = {}): string[] {
     argv.push(`--allowedTools=${options.allowedTools.join(',')}`);
   }
   if (options.model != null) argv.push(`--model=${options.model}`);
+  if (options.interactive) argv.push('--input-format=stream-json');
   return argv;
 }
 

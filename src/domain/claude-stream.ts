@@ -126,8 +126,13 @@ export class ClaudeRunTracker {
   };
   private resultMessage: ClaudeStreamMessage | null = null;
   private assistantError: string | null = null;
+  private turnEnded = false;
 
   observe(message: ClaudeStreamMessage): void {
+    // A turn ends with its result; the next one begins with anything the model or the CLI says
+    // (answers to control requests do not count).
+    if (message.type === 'result') this.turnEnded = true;
+    else if (message.type !== 'control_response') this.turnEnded = false;
     if (typeof message.session_id === 'string' && message.session_id !== '') {
       this.info.sessionId = message.session_id;
     }
@@ -146,6 +151,14 @@ export class ClaudeRunTracker {
 
   get session(): ClaudeSessionInfo {
     return { ...this.info };
+  }
+
+  /**
+   * Whether the last turn ended with its result and nothing began since: an interactive session
+   * is then waiting for the next message, and silence is expected.
+   */
+  get betweenTurns(): boolean {
+    return this.turnEnded;
   }
 
   /** Whether a `result` arrived (a CLI that exits 0 without one did not finish its work). */

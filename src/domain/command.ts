@@ -62,6 +62,8 @@ export interface ClaudeOptions {
   maxTurns: number | null;
   allowedTools: string[] | null;
   model: string | null;
+  /** A session that takes messages while it runs (absent on commands from before the option). */
+  interactive?: boolean;
 }
 
 export interface Command {
@@ -95,6 +97,18 @@ export interface Command {
   lastSeq: number;
   /** Whether stored output hit the cap (the command ran on). */
   outputTruncated: boolean;
+  /** Started with its stdin open: it reads input sent while it runs (`sendCommandInput`). */
+  openStdin: boolean;
+  /** The end of its input was sent: it takes no more. */
+  inputEof: boolean;
+}
+
+/**
+ * Whether a command takes input now: its stdin was kept open, no end of input was sent, and it
+ * has not ended. Queued commands take input too; it is delivered once they start.
+ */
+export function acceptsInput(command: Command): boolean {
+  return command.openStdin && !command.inputEof && !isTerminal(command.status);
 }
 
 /** The final status summary carried by a command's end event. */

@@ -33,6 +33,11 @@ export const ERROR_CODES = {
     meaning:
       'The current state does not allow the change: a stale `ifMatch` etag (re-read the item and retry), or git in a project folder that is not a git repository (`details.reason` is `not-a-git-repository`).',
   },
+  NOT_ACCEPTING_INPUT: {
+    httpStatus: 409,
+    meaning:
+      'The command takes no input: it was not started with `openStdin` (or is not an interactive Claude session), it has ended, or the end of its input was sent already (`details.reason`: `not-open`, `not-interactive`, `ended` or `eof-sent`).',
+  },
   RUNTIME_UNAVAILABLE: {
     httpStatus: 503,
     meaning: 'The workspace runtime cannot be reached (circuit open, pod not running).',
@@ -144,6 +149,12 @@ export class CommandNotAllowedError extends DomainError {
 export class PreconditionFailedError extends DomainError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super('PRECONDITION_FAILED', message, details);
+  }
+}
+
+export class CommandNotAcceptingInputError extends DomainError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('NOT_ACCEPTING_INPUT', message, details);
   }
 }
 

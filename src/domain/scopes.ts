@@ -6,6 +6,7 @@ export const SCOPES = [
   'commands:run:shell',
   'commands:run:git',
   'commands:cancel',
+  'commands:input',
   'config:read',
   'config:write',
   'webhooks:manage',

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import type { Command } from '../domain/command.js';
 import { systemPrincipal } from '../domain/principal.js';
 import type { Project } from '../domain/project.js';
+import type { CommandInputStore } from '../ports/command-input-store.js';
 import type { ClaimedCommand, CommandStore } from '../ports/command-store.js';
 import type { CommandTracing } from '../ports/command-tracing.js';
 import type { EventBus } from '../ports/event-bus.js';
@@ -29,6 +30,8 @@ export interface ExecutorObserver {
 
 export interface CommandExecutorDeps {
   store: CommandStore;
+  /** Input of commands whose stdin stays open, delivered by the lease holder. */
+  input: CommandInputStore;
   /** Claims, adoptions, hand-backs and ends: the moves that write webhook events and audit rows. */
   lifecycle: CommandLifecycle;
   projects: ProjectLookup;
@@ -211,6 +214,7 @@ export class CommandExecutor {
     const traced = (this.deps.tracing ?? noCommandTracing).run(command, claimStartedAt);
     const follower = new CommandFollower(command, workspaceTarget(project), {
       store: this.deps.store,
+      input: this.deps.input,
       runtime: traced.runtime(this.deps.runtime),
       bus: this.deps.bus,
       owner: this.owner,

@@ -9,9 +9,11 @@ import {
 } from '../domain/errors.js';
 import { OutputChunker } from '../domain/output-chunker.js';
 import { LineSplitter } from '../domain/output-splitter.js';
+import type { CommandInputStore } from '../ports/command-input-store.js';
 import type { ClaimedCommand, CommandStore, OutputRejectedError } from '../ports/command-store.js';
 import type { EventBus } from '../ports/event-bus.js';
 import type { WorkspaceRuntime, WorkspaceTarget } from '../ports/workspace-runtime.js';
+import { InputPump } from './input-pump.js';
 import { OutputRecorder } from './output-recorder.js';
 
 export interface FollowerSettings {
@@ -27,6 +29,8 @@ export interface FollowerSettings {
 
 export interface FollowerDeps {
   store: CommandStore;
+  /** Input of commands whose stdin stays open; without it such input waits for another replica. */
+  input?: CommandInputStore;
   runtime: WorkspaceRuntime;
   bus: EventBus;
   owner: string;
@@ -45,6 +49,8 @@ export interface FollowerDeps {
 }
 
 const STOP_RETRY_MS = 2_000;
+/** How often a follower looks for undelivered input without being told of any. */
+const INPUT_SAFETY_NET_MS = 5_000;
 /** Failed follow attempts in a row (about 3 s with the backoff) before asking whether the workspace is gone. */
 const LOST_AFTER_FAILURES = 4;
 
@@ -65,6 +71,7 @@ export class CommandFollower {
   private readonly claude: ClaudeRunTracker | null;
   private timers: NodeJS.Timeout[] = [];
   private lastActivity = Date.now();
+  private pump: InputPump | null = null;
 
   constructor(
     private readonly command: ClaimedCommand,
@@ -107,8 +114,10 @@ export class CommandFollower {
     const unsubscribe = this.deps.bus.subscribe('command_status', ({ commandId }) => {
       if (commandId === this.id) void this.stopIfCancelled();
     });
+    let unsubscribeInput = () => {};
     try {
       if (needsStart && !(await this.start())) return;
+      unsubscribeInput = this.pumpInput();
       // Asked before the start took effect, or while no replica followed the command; checked
       // alongside the first read rather than before it, to keep first output quick.
       void this.stopIfCancelled();
@@ -120,9 +129,45 @@ export class CommandFollower {
       }
     } finally {
       unsubscribe();
+      unsubscribeInput();
+      this.pump?.stop();
       for (const t of this.timers) clearTimeout(t);
       this.output.dispose();
     }
+  }
+
+  /**
+   * Delivers the command's input once it runs: what was accepted before (while it was queued, or
+   * followed by a replica that stopped), then whatever the bus announces. A lost notification
+   * is made up for at the next heartbeat of the output stream, when the bus reconnects, or at
+   * the latest after {@link INPUT_SAFETY_NET_MS}.
+   */
+  private pumpInput(): () => void {
+    if (!this.command.openStdin || !this.deps.input) return () => {};
+    const pump = new InputPump(this.id, this.target, {
+      input: this.deps.input,
+      runtime: this.deps.runtime,
+      owner: this.deps.owner,
+      log: this.deps.log,
+      onLeaseLost: () => this.detach('lease-lost'),
+      // Input just reached the command: the watchdog gives it the whole period to answer.
+      onDelivered: () => {
+        this.lastActivity = Date.now();
+      },
+    });
+    this.pump = pump;
+    const unsubscribe = this.deps.bus.subscribe('command_input', ({ commandId }) => {
+      if (commandId === this.id) pump.poke();
+    });
+    const unsubscribeReconnect = this.deps.bus.onReconnect(() => pump.poke());
+    // A notification lost while output keeps the stream busy (no heartbeats) waits this long.
+    const safetyNet = setInterval(() => pump.poke(), INPUT_SAFETY_NET_MS);
+    pump.poke();
+    return () => {
+      unsubscribe();
+      unsubscribeReconnect();
+      clearInterval(safetyNet);
+    };
   }
 
   private async stopIfCancelled(): Promise<void> {
@@ -140,6 +185,7 @@ export class CommandFollower {
         cwd: c.cwd,
         env: c.env,
         stdin: c.stdin ?? undefined,
+        openStdin: c.openStdin,
       });
       this.deps.onStartReached?.(true);
     } catch (error) {
@@ -192,6 +238,8 @@ export class CommandFollower {
     this.timers.push(setTimeout(() => this.stopFor('timeout'), Math.max(0, timeoutIn)));
     if (this.claude && this.deps.settings.watchdogSeconds > 0) {
       const check = () => {
+        // An interactive session between turns waits for a message: silence is no hang then.
+        if (this.command.openStdin && this.claude?.betweenTurns) this.lastActivity = Date.now();
         const silentMs = Date.now() - this.lastActivity;
         if (silentMs >= this.deps.settings.watchdogSeconds * 1000) this.stopFor('watchdog');
         else this.timers.push(setTimeout(check, this.deps.settings.watchdogSeconds * 1000 - silentMs + 10));
@@ -249,6 +297,7 @@ export class CommandFollower {
             this.output.take(chunker, lines, event.type, event.data);
           } else if (event.type === 'heartbeat') {
             // Alive; nothing to store.
+            this.pump?.poke();
           } else if (event.type === 'exit') {
             this.output.takeRest(chunker, lines);
             await this.output.flush();

@@ -21,6 +21,8 @@ export interface NewCommand {
   cwd: string | null;
   timeoutSeconds: number;
   claude: ClaudeOptions | null;
+  /** Keep stdin open for input sent while it runs. Default false. */
+  openStdin?: boolean;
   idempotencyKey: string | null;
   /** Digest of the request, to tell a retry (same input) from a conflicting reuse of the key. */
   requestHash: string;

@@ -1,5 +1,6 @@
 import type { ApiKeyStore } from './api-key-store.js';
 import type { AuditLog } from './audit-log.js';
+import type { CommandInputStore } from './command-input-store.js';
 import type { CommandStore } from './command-store.js';
 import type { WebhookDeliveryStore } from './webhook-delivery-store.js';
 import type { WebhookOutbox } from './webhook-outbox.js';
@@ -13,6 +14,8 @@ export interface TransactionalStores {
   audit: AuditLog;
   apiKeys: ApiKeyStore;
   commands: CommandStore;
+  /** Input of open-stdin commands. */
+  commandInput: CommandInputStore;
   /** The webhook outbox: `enqueue` an event in the transaction of the change it reports. */
   webhooks: WebhookOutbox;
   webhookStore: WebhookStore;

@@ -41,7 +41,32 @@ export interface RunSpec {
   env?: Readonly<Record<string, string>>;
   /** Bytes the command reads on stdin (then end of file). Default: nothing. */
   stdin?: Uint8Array;
+  /**
+   * Keep the command's stdin open: it reads what {@link WorkspaceRuntime.writeInput} appends,
+   * until an `eof`. `stdin` is ignored then. Default: false.
+   */
+  openStdin?: boolean;
 }
+
+/** A piece of input for an open-stdin run, to go at `offset` of its input log. */
+export interface RunInput {
+  /** Where the bytes start in the run's input (the sum of every earlier piece's length). */
+  offset: number;
+  data: Uint8Array;
+  /** Close the command's stdin once it read these bytes. */
+  eof: boolean;
+}
+
+/**
+ * What became of a piece of input: stored (`size` is the input's length now), or not, because
+ * the run `ended`, was not started with open stdin (`not-open`), or holds less input than the
+ * piece's offset (`gap`: earlier input is missing, which only a replaced run folder explains).
+ */
+export type InputOutcome =
+  | { state: 'appended'; size: number }
+  | { state: 'ended' }
+  | { state: 'not-open' }
+  | { state: 'gap'; size: number };
 
 /**
  * One event of a follow stream. Payload events carry the stream offset *after* their bytes, so
@@ -103,6 +128,14 @@ export interface WorkspaceRuntime {
    * @throws RuntimeUnavailableError when the workspace cannot be reached.
    */
   isGitRepository(target: WorkspaceTarget): Promise<boolean>;
+
+  /**
+   * Appends input for a run started with `openStdin`. Idempotent per offset: the bytes at an
+   * offset are always the same, so a repeated call (a retry, a replica that took over) delivers
+   * nothing twice, and a call cut off half-way is completed by the next.
+   * @throws RuntimeUnavailableError when the workspace cannot be reached; call again.
+   */
+  writeInput(target: WorkspaceTarget, commandId: string, input: RunInput): Promise<InputOutcome>;
 
   /** Reads the run's state without waiting. `lost no-run-dir` when there is no run folder. */
   status(target: WorkspaceTarget, commandId: string): Promise<RunState>;

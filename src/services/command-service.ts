@@ -8,6 +8,7 @@ import {
   visibleProjects,
 } from '../domain/authorization.js';
 import { claudeArgv, claudePromptIssues } from '../domain/claude-argv.js';
+import { claudeUserMessage } from '../domain/claude-input.js';
 import type { Clock } from '../domain/clock.js';
 import { type Command, type CommandStatus, DEFAULT_PRIORITY, isTerminal } from '../domain/command.js';
 import { commandWebhookData } from '../domain/command-json.js';
@@ -87,27 +88,36 @@ export class CommandService {
     const data = parseInput(claudeSchema(this.deps.limits), input);
     const issues = claudePromptIssues(data.prompt, this.deps.limits.promptMaxBytes);
     if (issues.length > 0) throw new ValidationError(issues);
+    const interactive = data.interactive ?? false;
     const claude = {
       resumeSessionId: data.resumeSessionId ?? null,
       maxTurns: data.maxTurns ?? null,
       allowedTools: data.allowedTools ?? null,
       model: data.model ?? null,
+      ...(interactive ? { interactive } : {}),
     };
     const argv = claudeArgv(claude);
     const project = await this.projectFor(caller, data.projectName, 'CLAUDE');
     // Refused as data now, rather than a run that ends FAILED without a result.
     await this.deps.claude?.require(workspaceTarget(project));
-    return this.enqueue(caller, project, {
-      ...this.commonFields(data),
-      type: 'CLAUDE',
-      projectName: project.name,
-      argv,
-      prompt: data.prompt,
-      stdin: new TextEncoder().encode(data.prompt),
-      env: {},
-      cwd: null,
-      claude,
-    });
+    return this.enqueue(
+      caller,
+      project,
+      {
+        ...this.commonFields(data),
+        type: 'CLAUDE',
+        projectName: project.name,
+        argv,
+        prompt: data.prompt,
+        // An interactive session reads its prompt as the first message on its open stdin.
+        stdin: interactive ? null : new TextEncoder().encode(data.prompt),
+        env: {},
+        cwd: null,
+        claude,
+        openStdin: interactive,
+      },
+      interactive ? claudeUserMessage(data.prompt) : undefined,
+    );
   }
 
   async runShell(caller: Principal | null, input: RunShellInput): Promise<Command> {
@@ -129,6 +139,7 @@ export class CommandService {
       env,
       cwd: data.cwd ?? null,
       claude: null,
+      openStdin: data.openStdin ?? false,
     });
   }
 
@@ -276,7 +287,13 @@ export class CommandService {
     };
   }
 
-  private async enqueue(caller: Principal, project: Project, prepared: Prepared): Promise<Command> {
+  /** Queues the command; `initialInput` is its first piece of open-stdin input, stored with it. */
+  private async enqueue(
+    caller: Principal,
+    project: Project,
+    prepared: Prepared,
+    initialInput?: Uint8Array,
+  ): Promise<Command> {
     const requestHash = createHash('sha256')
       .update(
         JSON.stringify([
@@ -288,6 +305,8 @@ export class CommandService {
           prepared.cwd,
           prepared.priority,
           prepared.timeoutSeconds,
+          // Only when set, so digests of requests from before the option stay as they were.
+          ...(prepared.openStdin ? ['openStdin'] : []),
         ]),
       )
       .digest('hex');
@@ -298,8 +317,9 @@ export class CommandService {
     }
     let command: Command;
     try {
-      command = await this.deps.unitOfWork.run(async ({ commands, audit, webhooks }) => {
+      command = await this.deps.unitOfWork.run(async ({ commands, commandInput, audit, webhooks }) => {
         const c = await commands.insert({ ...prepared, requestHash, requestedByKeyId: keyId });
+        if (initialInput) await commandInput.append(c.id, initialInput, false);
         await audit.record({
           ...auditActor(caller),
           action: 'command.run',
@@ -315,6 +335,7 @@ export class CommandService {
             priority: c.priority,
             timeoutSeconds: c.timeoutSeconds,
             promptBytes: prepared.prompt === null ? null : Buffer.byteLength(prepared.prompt),
+            ...(prepared.openStdin ? { openStdin: true } : {}),
           },
         });
         await webhooks.enqueue({

@@ -2,6 +2,7 @@ import type { ApiKeyService } from './api-key-service.js';
 import type { AuditService } from './audit-service.js';
 import type { AuthService } from './auth-service.js';
 import type { ClaudeConfigService } from './claude-config-service.js';
+import type { CommandInputService } from './command-input-service.js';
 import type { CommandOutputReader } from './command-output-reader.js';
 import type { CommandService } from './command-service.js';
 import type { ProjectService } from './project-service.js';
@@ -16,6 +17,7 @@ export interface Services {
   audit: AuditService;
   claudeConfig: ClaudeConfigService;
   commands: CommandService;
+  commandInput: CommandInputService;
   commandOutput: CommandOutputReader;
   projects: ProjectService;
   webhooks: WebhookService;

@@ -114,7 +114,7 @@ describe('docs/api examples against a live server', () => {
       RDEV_RATE_LIMIT_PER_KEY: '1200',
     });
     const { key } = await t.createKey({
-      scopes: ['PROJECTS_READ', 'COMMANDS_READ', 'COMMANDS_RUN_SHELL', 'WEBHOOKS_MANAGE'],
+      scopes: ['PROJECTS_READ', 'COMMANDS_READ', 'COMMANDS_RUN_SHELL', 'COMMANDS_INPUT', 'WEBHOOKS_MANAGE'],
     });
     env = { RDEV_URL: t.url, RDEV_KEY: key };
   });
@@ -153,6 +153,28 @@ describe('docs/api examples against a live server', () => {
       expect(refused.stderr).toMatch(/4403|401|UNAUTHENTICATED/);
     });
   }
+
+  it('send-input-graphql-ws.mjs sends its stdin to a program and prints the answer', async () => {
+    const script = example('send-input-graphql-ws.mjs');
+    const sorted = await spawnAndCapture(process.execPath, [script, 'demo', 'sort'], {
+      cwd: EXAMPLES,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      input: 'pear\nünïcødé\napple\n',
+      timeoutMs: 30_000,
+    });
+    expect(sorted.stdout).toBe('apple\npear\nünïcødé\n');
+    expect(sorted.code).toBe(0);
+
+    const { key } = await t.createKey({ scopes: ['COMMANDS_READ', 'COMMANDS_RUN_SHELL'] });
+    const refused = await spawnAndCapture(process.execPath, [script, 'demo', 'cat'], {
+      cwd: EXAMPLES,
+      env: { PATH: process.env.PATH ?? '', ...env, RDEV_KEY: key },
+      input: 'hello\n',
+      timeoutMs: 30_000,
+    });
+    expect(refused.stderr).toContain('FORBIDDEN');
+    expect(refused.code).toBe(2);
+  });
 
   it('follow-output-eventsource.mjs prints a legacy command stream and its end', async () => {
     const res = await fetch(`${t.url}/api/v1/projects/demo/shell`, {

@@ -65,6 +65,7 @@ describe.each(DATABASE_KINDS)('project isolation under random ids on %s', (kind)
           'PROJECTS_READ',
           'COMMANDS_READ',
           'COMMANDS_CANCEL',
+          'COMMANDS_INPUT',
           'CONFIG_READ',
           'WEBHOOKS_MANAGE',
           'AUDIT_READ',
@@ -124,6 +125,10 @@ describe.each(DATABASE_KINDS)('project isolation under random ids on %s', (kind)
     ],
     [
       'mutation($id: ID!) { cancelCommand(input: { id: $id }) { __typename ... on CancelCommandPayload { command { ...C } } } }',
+      (id) => ({ id }),
+    ],
+    [
+      'mutation($id: ID!) { sendCommandInput(input: { commandId: $id, data: "x" }) { __typename ... on SendCommandInputPayload { command { ...C } } } }',
       (id) => ({ id }),
     ],
     [

@@ -21,6 +21,7 @@ import { type FollowEvent, FollowFrameParser } from '../../src/adapters/supervis
 import {
   type FollowOptions,
   followArgv,
+  inputArgv,
   killArgv,
   removeArgv,
   runDirectory,
@@ -51,6 +52,7 @@ const BUSYBOX_APPLETS = [
   'rm',
   'dd',
   'env',
+  'mkfifo',
   'kill',
   'printf',
   'echo',
@@ -550,6 +552,59 @@ describe.each(variants)('supervise.sh on $name', (variant) => {
     expect(readFileSync(made, 'utf8').trim()).toMatch(
       new RegExp(`^0*${(process.umask() & 0o777).toString(8)}$`),
     );
+  });
+
+  it('keeps stdin open: appends input at offsets once, in order, and closes it at eof', async () => {
+    const runDir = newRunDir();
+    const files = [{ path: join(runDir, 'stdin-open'), length: 0 }];
+    expect((await run(variant, writeFilesArgv(script, files))).code).toBe(0);
+    const input = (offset: number, data: Buffer, eof = false) =>
+      runOk(variant, inputArgv(script, runDir, offset, data.length, eof), data);
+    // Before the start there is no input log: nothing is taken.
+    expect(await input(0, Buffer.from('early'))).toBe('not-open\n');
+    expect((await start(runDir, ['cat'])).state).toBe('running');
+    const following = follow(variant, script, runDir);
+    const first = Buffer.concat([randomBytes(5000), Buffer.from([0, 10, 255])]);
+    expect(await input(0, first)).toBe(`appended ${first.length}\n`);
+    await following.until((events) => stream(events, 'stdout').length >= first.length);
+    // A repeat of the same piece (a retry, another replica) is not delivered again; one that
+    // overlaps what is there adds only its new part.
+    expect(await input(0, first)).toBe(`appended ${first.length}\n`);
+    const second = randomBytes(70_000);
+    const overlap = Buffer.concat([first.subarray(4000), second.subarray(0, 100)]);
+    expect(await input(4000, overlap)).toBe(`appended ${first.length + 100}\n`);
+    // A piece past the end would leave a hole: refused, with the size there is.
+    expect(await input(first.length + 200, Buffer.from('x'))).toBe(`gap ${first.length + 100}\n`);
+    expect(await input(first.length, second, true)).toBe(`appended ${first.length + second.length}\n`);
+    const events = await following.closed;
+    expect(stream(events, 'stdout').equals(Buffer.concat([first, second]))).toBe(true);
+    expect(last(events)).toMatchObject({ kind: 'exit', exitCode: 0 });
+    // Input does not rest in the folder after the command, and more of it is refused.
+    expect(existsSync(join(runDir, 'input'))).toBe(false);
+    expect(await input(first.length + second.length, Buffer.from('late'))).toBe('ended\n');
+  });
+
+  it('stops feeding when the command closes its stdin or is stopped', async () => {
+    const runDir = newRunDir();
+    expect(
+      (await run(variant, writeFilesArgv(script, [{ path: join(runDir, 'stdin-open'), length: 0 }]))).code,
+    ).toBe(0);
+    // The command reads one line and then ignores its stdin while it runs on.
+    await start(runDir, ['sh', '-c', 'read line; echo "got $line"; exec 0<&-; sleep 30']);
+    const following = follow(variant, script, runDir);
+    expect(await runOk(variant, inputArgv(script, runDir, 0, 6, false), Buffer.from('hello\n'))).toBe(
+      'appended 6\n',
+    );
+    await following.until((events) => stream(events, 'stdout').toString() === 'got hello\n');
+    const more = randomBytes(200_000);
+    expect(await runOk(variant, inputArgv(script, runDir, 6, more.length, false), more)).toBe(
+      `appended ${6 + more.length}\n`,
+    );
+    expect(await runOk(variant, stopArgv(script, runDir, 5))).toMatch(/^stopped TERM\n$/);
+    const events = await following.closed;
+    expect(last(events)).toMatchObject({ kind: 'exit', signal: 'SIGTERM' });
+    // The feeder is gone with the command: nothing of the waiter's session is left.
+    await waitFor(() => !existsSync(join(runDir, 'input.fifo')), 'the FIFO to go', 5000);
   });
 
   it('sends heartbeats while the command is silent', async () => {

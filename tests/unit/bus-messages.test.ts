@@ -7,11 +7,14 @@ describe('event-bus messages', () => {
     expect(encodeBusMessage('command_output', { commandId: id, seq: 42 })).toBe(`${id}:42`);
     expect(decodeBusMessage('command_output', `${id}:42`)).toEqual({ commandId: id, seq: 42 });
     expect(encodeBusMessage('command_status', { commandId: id })).toBe(id);
+    expect(encodeBusMessage('command_input', { commandId: id, seq: 7 })).toBe(`${id}:7`);
+    expect(decodeBusMessage('command_input', `${id}:7`)).toEqual({ commandId: id, seq: 7 });
     expect(decodeBusMessage('dispatch', 'demo')).toEqual({ projectName: 'demo' });
     expect(encodeBusMessage('leases_released', { count: 3 })).toBe('3');
     expect(decodeBusMessage('api_key_changed', 'k1')).toEqual({ keyId: 'k1' });
     expect(BUS_CHANNELS).toEqual([
       'command_output',
+      'command_input',
       'command_status',
       'dispatch',
       'leases_released',
@@ -24,6 +27,7 @@ describe('event-bus messages', () => {
     expect(decodeBusMessage('command_output', ':5')).toBeNull();
     expect(decodeBusMessage('command_output', 'abc:x')).toBeNull();
     expect(decodeBusMessage('command_status', '')).toBeNull();
+    expect(decodeBusMessage('command_input', 'abc:x')).toBeNull();
     expect(decodeBusMessage('dispatch', '')).toBeNull();
   });
 });

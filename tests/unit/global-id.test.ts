@@ -81,6 +81,8 @@ describe('global ids and plain UUIDs', () => {
       cancelRequestedAt: null,
       lastSeq: 0,
       outputTruncated: false,
+      openStdin: false,
+      inputEof: false,
     } satisfies Command;
     expect(commandWebhookData(command)).toMatchObject({ id, globalId: encodeGlobalID('Command', id) });
     expect(commandJson(command, null)).toMatchObject({ id, globalId: encodeGlobalID('Command', id) });

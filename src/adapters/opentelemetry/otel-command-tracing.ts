@@ -142,6 +142,7 @@ function tracedRuntime(runtime: WorkspaceRuntime, tracer: Tracer, runContext: Co
     follow: (target, commandId, offsets, signal) => runtime.follow(target, commandId, offsets, signal),
     isGitRepository: (target) => runtime.isGitRepository(target),
     status: (target, commandId) => runtime.status(target, commandId),
+    writeInput: (target, commandId, input) => runtime.writeInput(target, commandId, input),
     remove: (target, commandId) => runtime.remove(target, commandId),
   };
 }

@@ -38,6 +38,7 @@ export function newCommandRow(c: NewCommand, traceContext: string | null): Inser
     lease_expires_at: null,
     // The request's trace goes with the command, to whichever replica runs it.
     trace_context: traceContext,
+    open_stdin: c.openStdin ?? false,
   };
 }
 
@@ -66,6 +67,8 @@ export function toCommand(row: CommandRow): Command {
     cancelRequestedAt: row.cancel_requested_at,
     lastSeq: row.last_seq,
     outputTruncated: row.output_truncated,
+    openStdin: row.open_stdin,
+    inputEof: row.input_eof,
   };
 }
 

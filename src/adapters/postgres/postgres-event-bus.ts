@@ -11,6 +11,7 @@ import type { Database } from './schema.js';
 
 const CHANNELS: Record<BusChannel, string> = {
   command_output: 'rdev_command_output',
+  command_input: 'rdev_command_input',
   command_status: 'rdev_command_status',
   dispatch: 'rdev_dispatch',
   leases_released: 'rdev_leases_released',

@@ -6,6 +6,7 @@ export interface Database {
   api_keys: ApiKeysTable;
   api_key_secrets: ApiKeySecretsTable;
   commands: CommandsTable;
+  command_input: CommandInputTable;
   rate_limit_windows: { bucket: string; window_start: string; count: number };
   command_output: CommandOutputTable;
   webhooks: WebhooksTable;
@@ -156,6 +157,26 @@ export interface CommandsTable {
   start_attempts: Generated<number>;
   /** W3C `traceparent` of the request that queued the command. */
   trace_context: ColumnType<string | null, string | null | undefined, never>;
+  /** The command's stdin stays open for `sendCommandInput`. */
+  open_stdin: Generated<boolean>;
+  /** Seq of the last accepted piece of input (0: none). */
+  input_seq: Generated<number>;
+  /** Bytes of input accepted so far: the byte offset of the next piece. */
+  input_bytes: ColumnType<string, number | undefined, number>;
+  /** Seq of the last piece written into the run folder. */
+  input_delivered_seq: Generated<number>;
+  /** An end of input was accepted: no more input. */
+  input_eof: Generated<boolean>;
+}
+
+/** Accepted input of open-stdin commands, until it is written into the run folder. */
+export interface CommandInputTable {
+  command_id: string;
+  seq: number;
+  byte_offset: ColumnType<string, number, never>;
+  data: Buffer;
+  eof: boolean;
+  at: Generated<Date>;
 }
 
 export interface CommandOutputTable {

@@ -75,7 +75,15 @@ const IGNORE_RUN_STATE =
   '{ mkdir -p "$5/.git/info" && { grep -qx "/.rdev/" "$x" 2>/dev/null || printf "/.rdev/\\n" >>"$x"; }; } 2>/dev/null; ' +
   'fi; exit 0';
 
-export type SuperviseOperation = 'start' | 'write' | 'follow' | 'status' | 'kill' | 'stop' | 'remove';
+export type SuperviseOperation =
+  | 'start'
+  | 'write'
+  | 'input'
+  | 'follow'
+  | 'status'
+  | 'kill'
+  | 'stop'
+  | 'remove';
 
 /** Signals the script's `kill` operation accepts. */
 export type SuperviseSignal = 'TERM' | 'KILL' | 'INT' | 'HUP' | 'QUIT' | 'USR1' | 'USR2';
@@ -124,6 +132,28 @@ export function writeFilesArgv(
   if (files.length === 0) throw new RangeError('at least one file is required');
   const args = files.flatMap(({ path, length }) => [absolute(path, 'path'), count(length, 'length')]);
   return superviseArgv(scriptPath, 'write', ...args);
+}
+
+/**
+ * Stores the next `length` bytes of stdin at byte `offset` of an open-stdin run's input log, and
+ * with `eof` closes the command's stdin after them; prints `appended SIZE`, `ended`, `not-open` or
+ * `gap SIZE`. Repeating a call appends nothing twice.
+ */
+export function inputArgv(
+  scriptPath: string,
+  runDir: string,
+  offset: number,
+  length: number,
+  eof: boolean,
+): string[] {
+  return superviseArgv(
+    scriptPath,
+    'input',
+    absolute(runDir, 'runDir'),
+    count(offset, 'offset'),
+    count(length, 'length'),
+    eof ? 1 : 0,
+  );
 }
 
 export interface FollowOptions {

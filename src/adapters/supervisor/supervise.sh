@@ -3,7 +3,8 @@
 # and exit status in a run folder, and streams that folder back by byte offset.
 #
 # Runs on any POSIX sh (dash, bash, busybox ash) and needs only these external programs:
-# setsid, sleep, head, wc, mkdir, mv, rm, dd (optional), env (only for argv[0] starting with "-").
+# setsid, sleep, head, wc, mkdir, mv, rm, cat, dd (optional), env (only for argv[0] starting with "-"),
+# mkfifo (only for commands whose stdin stays open).
 # User data arrives exclusively as positional parameters or on stdin; it never becomes script text.
 #
 #   start  RUN_DIR CWD ARGV...          -> one status line (see `status`)
@@ -19,12 +20,23 @@
 #   kill   RUN_DIR SIGNAL               -> `signalled PGID` | `gone` | `not-started`
 #   stop   RUN_DIR GRACE_SECONDS        -> `gone` | `stopped TERM` | `stopped KILL` | `not-started`
 #   remove RUN_DIR                      -> `removed` | `absent` (exit 3 and `busy` while running)
+#   input  RUN_DIR OFFSET LENGTH EOF    -> stores the next LENGTH bytes of stdin at byte OFFSET of the
+#                                          run's input log (idempotent), and with EOF 1 closes the
+#                                          command's stdin after them: `appended SIZE` | `ended`
+#                                          | `not-open` | `gap SIZE`
 #
 # Run folder (mode 0700): stdin, env (optional `NAME=VALUE` lines exported to the command; both are
 # deleted as soon as the command holds them, so prompts and secrets do not rest on disk), stdout, stderr
 # (appended), started/ (the once-only guard), waiter (`PID START`), pid (the command's process group
 # id), exit (`code N[ REASON]`, renamed into place when complete; N above 128 is 128 + a signal
 # number; REASON is no-cwd with 126 or launch-failed with 125).
+#
+# Open stdin: when the run folder holds `stdin-open` at start, the command reads a FIFO
+# (`input.fifo`) instead of the stdin file. A feeder copies the append-only log `input` into it as
+# `input` grows, records how far it got in `input.consumed`, and closes the FIFO once it passed the
+# size written in `input.eof`. Bytes only ever go at the end of `input`, each at the offset the
+# caller names, so a repeated `input` call never delivers anything twice. The log is deleted when
+# the command ends.
 
 set -u
 unset CDPATH
@@ -147,7 +159,7 @@ read_pgid() {
   is_num "$pg" && [ "$pg" -gt 1 ] || die "corrupt pid file in $1"
 }
 
-[ $# -ge 1 ] || die 'usage: supervise.sh start|write|follow|status|kill|stop|remove ...'
+[ $# -ge 1 ] || die 'usage: supervise.sh start|write|input|follow|status|kill|stop|remove ...'
 op=$1
 shift
 
@@ -171,7 +183,10 @@ start)
     umask 077
     mkdir -p "$d" || exit 1
     : >>"$d/stdout" && : >>"$d/stderr" || exit 1
-    [ -d "$d/started" ] || : >>"$d/stdin"
+    if [ ! -d "$d/started" ]; then
+      : >>"$d/stdin" || exit 1
+      if [ -f "$d/stdin-open" ]; then : >>"$d/input" || exit 1; fi
+    fi
   ) || die "cannot create files in $d"
   # mkdir is atomic: exactly one start per run folder gets past it, so a retried or duplicated
   # start never runs the command twice.
@@ -213,18 +228,76 @@ _waiter)
   shift 2
   start_time $$
   put "$d/waiter" "$$ $st"
-  if cd "$cwd" 2>/dev/null; then
+  if ! cd "$cwd" 2>/dev/null; then
+    rm -f "$d/env" "$d/stdin" "$d/input"
+    printf 'rdev: cannot change directory to %s\n' "$cwd" >>"$d/stderr"
+    put "$d/exit" 'code 126 no-cwd'
+  elif [ -f "$d/stdin-open" ]; then
+    fifo=$d/input.fifo
+    rm -f "$fifo"
+    if ! mkfifo -m 600 "$fifo" 2>>"$d/supervise.log"; then
+      printf 'rdev: cannot keep stdin open (is mkfifo installed?)\n' >>"$d/stderr"
+      rm -f "$d/env" "$d/stdin" "$d/input"
+      put "$d/exit" 'code 125 launch-failed'
+      exit 0
+    fi
+    # The feeder opens the FIFO for writing and the command for reading: each open waits for the
+    # other. The feeder lives in the waiter's session, so a group kill of the command spares it.
+    sh "$self" _feeder "$d" </dev/null >/dev/null 2>>"$d/supervise.log" &
+    feeder=$!
+    (exec setsid sh "$self" _exec "$d" "$@") <"$fifo" >>"$d/stdout" 2>>"$d/stderr"
+    code=$?
+    kill "$feeder" 2>/dev/null
+    rm -f "$d/env" "$d/stdin" "$fifo"
+    # The exit file first: from then on `input` answers `ended` and writes nothing. Input nobody
+    # read must not rest in the folder any more than the stdin file does.
+    put "$d/exit" "code $code"
+    rm -f "$d/input"
+  else
     # A foreground subshell is not a group leader, so setsid turns it into the command's own
     # session and process group without forking; the waiter reaps it directly.
     (exec setsid sh "$self" _exec "$d" "$@") <"$d/stdin" >>"$d/stdout" 2>>"$d/stderr"
     code=$?
     rm -f "$d/env" "$d/stdin"
     put "$d/exit" "code $code"
-  else
-    rm -f "$d/env" "$d/stdin"
-    printf 'rdev: cannot change directory to %s\n' "$cwd" >>"$d/stderr"
-    put "$d/exit" 'code 126 no-cwd'
   fi
+  ;;
+
+_feeder)
+  # Copies the input log into the command's stdin as it grows. The descriptors share their file
+  # position with every head started on them, so each copy continues where the last one stopped.
+  d=$1
+  exec 3>"$d/input.fifo" || exit 1
+  exec 4<"$d/input" || exit 1
+  off=0
+  idle=0
+  while :; do
+    sz=$(wc -c <"$d/input" 2>/dev/null) || exit 0
+    n=$((sz - off))
+    if [ "$n" -gt 0 ]; then
+      # Fails once the command closed its stdin or ended: nothing more can be delivered.
+      head -c "$n" <&4 >&3 || exit 0
+      off=$((off + n))
+      put "$d/input.consumed" "$off"
+      idle=0
+      continue
+    fi
+    if get "$d/input.eof" && is_num "$line" && [ "$off" -ge "$line" ]; then
+      # Closing descriptor 3 (by exiting) is the end of file the command reads.
+      exit 0
+    fi
+    [ -f "$d/exit" ] && exit 0
+    # Quick right after input (it tends to come in bursts), slower when quiet.
+    if [ "$idle" -lt 20 ]; then
+      step=2
+    elif [ "$idle" -lt 100 ]; then
+      step=5
+    else
+      step=10
+    fi
+    if [ "$step" -lt 10 ]; then nap "0.0$step"; else nap "0.$step"; fi
+    idle=$((idle + step))
+  done
   ;;
 
 _exec)
@@ -310,6 +383,78 @@ write)
     mv -f "$tmp" "$p" || die "cannot rename into $p"
     printf 'wrote %s\n' "$len"
   done
+  ;;
+
+input)
+  [ $# -eq 4 ] || die 'usage: input RUN_DIR OFFSET LENGTH EOF'
+  d=$1
+  at=$2
+  len=$3
+  eof=$4
+  need_abs "$d" RUN_DIR
+  is_num "$at" && is_num "$len" || die 'OFFSET and LENGTH must be decimal integers'
+  case $eof in
+  0 | 1) ;;
+  *) die "invalid EOF: $eof" ;;
+  esac
+  umask 077
+  # The bytes are read whatever the answer: some transports cannot end stdin, so the caller's
+  # stream is always taken to its known length.
+  if [ ! -d "$d" ]; then
+    head -c "$len" >/dev/null
+    printf 'not-open\n'
+    exit 0
+  fi
+  tmp=$d/input.in.$$
+  if ! head -c "$len" >"$tmp"; then
+    rm -f "$tmp"
+    die 'cannot store the input'
+  fi
+  got=$(wc -c <"$tmp")
+  if [ $((got)) -ne "$len" ]; then
+    rm -f "$tmp"
+    die "short input: got $((got)) of $len bytes"
+  fi
+  if [ -f "$d/exit" ]; then
+    rm -f "$tmp"
+    printf 'ended\n'
+    exit 0
+  fi
+  if [ ! -f "$d/input" ]; then
+    rm -f "$tmp"
+    printf 'not-open\n'
+    exit 0
+  fi
+  if ! sz=$(wc -c <"$d/input" 2>/dev/null); then
+    # Removed by the waiter since the look above: the command ended.
+    rm -f "$tmp"
+    if [ -f "$d/exit" ]; then printf 'ended\n'; else printf 'not-open\n'; fi
+    exit 0
+  fi
+  sz=$((sz))
+  if [ "$sz" -lt "$at" ]; then
+    rm -f "$tmp"
+    printf 'gap %s\n' "$sz"
+    exit 0
+  fi
+  end=$((at + len))
+  # The bytes at an offset are always the same ones: what an earlier, interrupted call appended
+  # already is skipped, and only the rest goes on the end.
+  if [ "$sz" -lt "$end" ]; then
+    if ! { head -c $((sz - at)) >/dev/null && cat; } <"$tmp" >>"$d/input"; then
+      rm -f "$tmp"
+      die 'cannot append to the input log'
+    fi
+  fi
+  rm -f "$tmp"
+  if [ -f "$d/exit" ]; then
+    # The command ended while this was written: the bytes reached nobody, and must not rest here.
+    rm -f "$d/input"
+    printf 'ended\n'
+    exit 0
+  fi
+  [ "$eof" = 0 ] || put "$d/input.eof" "$end" || die 'cannot record the end of input'
+  printf 'appended %s\n' "$end"
   ;;
 
 follow)

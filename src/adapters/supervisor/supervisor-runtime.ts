@@ -13,6 +13,8 @@ import type { ClaudeProbe, ClaudeProbeResult } from '../../ports/claude-probe.js
 import type { ExecTransport } from '../../ports/exec-transport.js';
 import type {
   FollowEvent,
+  InputOutcome,
+  RunInput,
   RunSpec,
   WorkspaceRuntime,
   WorkspaceTarget,
@@ -20,6 +22,7 @@ import type {
 import { type ExitStatus, parseStatusLine, type SupervisorStatus } from './exit-status.js';
 import { followRun } from './follow-run.js';
 import {
+  inputArgv,
   installArgv,
   readScriptArgv,
   removeArgv,
@@ -123,12 +126,14 @@ export class SupervisorRuntime implements WorkspaceRuntime, ClaudeProbe {
     await this.assertCwdInside(target, cwd);
     const env =
       spec.env && Object.keys(spec.env).length > 0 ? Buffer.from(encodeRunEnvironment(spec.env)) : null;
-    const stdin = spec.stdin && spec.stdin.length > 0 ? Buffer.from(spec.stdin) : null;
+    const stdin = !spec.openStdin && spec.stdin && spec.stdin.length > 0 ? Buffer.from(spec.stdin) : null;
     const script = superviseScriptPath(target.workspacePath);
     await this.verifyScript(target);
-    if (stdin || env) {
+    if (stdin || env || spec.openStdin) {
       const files = [{ path: `${runDir}/stdin`, length: stdin?.length ?? 0 }];
       if (env) files.push({ path: `${runDir}/env`, length: env.length });
+      // The marker the supervisor starts the command with a FIFO for stdin on.
+      if (spec.openStdin) files.push({ path: `${runDir}/stdin-open`, length: 0 });
       const input = Buffer.concat([stdin ?? Buffer.alloc(0), env ?? Buffer.alloc(0)]);
       await this.operation(target, writeFilesArgv(script, files), input);
     }
@@ -229,6 +234,25 @@ export class SupervisorRuntime implements WorkspaceRuntime, ClaudeProbe {
       };
     }
     return { available: true, version: first.slice(0, 200), path: program };
+  }
+
+  async writeInput(target: WorkspaceTarget, commandId: string, input: RunInput): Promise<InputOutcome> {
+    const runDir = this.runDir(target, commandId);
+    const argv = inputArgv(
+      superviseScriptPath(target.workspacePath),
+      runDir,
+      input.offset,
+      input.data.length,
+      input.eof,
+    );
+    const result = await this.operation(target, argv, input.data.length > 0 ? input.data : undefined);
+    const [word, size] = result.stdout.trim().split(' ');
+    const n = Number(size);
+    if (word === 'ended' || word === 'not-open') return { state: word };
+    if ((word === 'appended' || word === 'gap') && size && Number.isSafeInteger(n)) {
+      return { state: word, size: n };
+    }
+    throw unexpected(target, 'input', result);
   }
 
   async status(target: WorkspaceTarget, commandId: string): Promise<RunState> {

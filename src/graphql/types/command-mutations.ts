@@ -2,6 +2,7 @@ import { wrapErrorIfMatches } from '@pothos/plugin-errors';
 import type { Command } from '../../domain/command.js';
 import {
   ClaudeUnavailableError,
+  CommandNotAcceptingInputError,
   CommandNotAllowedError,
   ConflictError,
   type DomainError,
@@ -74,6 +75,11 @@ const RunClaudeInput = builder.inputType('RunClaudeInput', {
       required: false,
       description: "The model the CLI uses (`--model`); default: the CLI's own.",
     }),
+    interactive: t.boolean({
+      required: false,
+      description:
+        'Keep the session open (default false): `prompt` is the first message, `sendClaudeMessage` sends the next ones, each answered by a turn ending in a `result` event, `interruptClaude` stops a turn, and `endClaudeSession` lets the CLI finish and exit. The Claude watchdog does not count the time between turns.',
+    }),
   }),
 });
 const RunShellInput = builder.inputType('RunShellInput', {
@@ -113,6 +119,11 @@ const RunShellInput = builder.inputType('RunShellInput', {
     cwd: t.string({
       required: false,
       description: 'Working directory, relative to the project workspace; default: the workspace root.',
+    }),
+    openStdin: t.boolean({
+      required: false,
+      description:
+        "Keep the command's stdin open (default false): it reads what `sendCommandInput` sends, in order, until an `eof`. Without it stdin is empty.",
     }),
   }),
 });
@@ -252,5 +263,185 @@ builder.mutationField('cancelCommand', (t) =>
     resolve: async (_root, { input }, ctx) => ({
       command: await ctx.services.commands.cancel(ctx.principal, localId(String(input.id), 'Command')),
     }),
+  }),
+);
+
+const SendCommandInputInput = builder.inputType('SendCommandInputInput', {
+  description:
+    'What `sendCommandInput` sends: bytes for the stdin of a command started with `openStdin`, and whether its input ends.',
+  fields: (t) => ({
+    commandId: t.id({ required: true, description: 'The global id of the command.' }),
+    data: t.string({
+      required: false,
+      description:
+        'The input as text, sent as UTF-8. Text cannot hold NUL characters: send such bytes as `dataBase64`.',
+    }),
+    dataBase64: t.string({
+      required: false,
+      description: 'The input as standard base64, for any bytes. At most one of `data` and `dataBase64`.',
+    }),
+    eof: t.boolean({
+      required: false,
+      description:
+        "Close the command's stdin after this input (default false): it reads end of file there, and the command takes no more input. May come without data.",
+    }),
+  }),
+});
+
+const SendCommandInputPayload = builder.objectRef<{ command: Command }>('SendCommandInputPayload').implement({
+  description:
+    'The input is stored: it reaches the command in the order sent, exactly once, even if a server restarts first.',
+  fields: (t) => ({
+    command: t.field({
+      type: CommandRef,
+      description: 'The command; `stdinOpen` is false after an `eof`.',
+      resolve: (p) => p.command,
+    }),
+  }),
+});
+
+builder.mutationField('sendCommandInput', (t) =>
+  t.field({
+    type: SendCommandInputPayload,
+    description:
+      'Send input to the stdin of a command started with `openStdin: true` (scope `commands:input`, with `commands:read` and a grant of its project). Input is stored before the answer and delivered in order, once; a QUEUED command gets it when it starts. At most `RDEV_COMMAND_INPUT_MAX_BYTES` (default 512 KiB) per call. Errors: NOT_FOUND (no such command, or one the key may not see), FORBIDDEN (missing scope), NOT_ACCEPTING_INPUT (stdin not open, command ended, or `eof` sent already), VALIDATION_FAILED (both or neither of data and dataBase64, bad base64, too large).',
+    args: {
+      input: t.arg({
+        type: SendCommandInputInput,
+        required: true,
+        description: 'The command and the input.',
+      }),
+    },
+    errors: {
+      types: [NotFoundError, ForbiddenError, CommandNotAcceptingInputError, ValidationError],
+      directResult: true,
+      union: {
+        name: 'SendCommandInputResult',
+        description: 'The command the input went to, or why it was refused.',
+      },
+    },
+    resolve: async (_root, { input }, ctx) => ({
+      command: await ctx.services.commandInput.send(ctx.principal, {
+        commandId: localId(String(input.commandId), 'Command'),
+        data: input.data,
+        dataBase64: input.dataBase64,
+        eof: input.eof,
+      }),
+    }),
+  }),
+);
+
+const ClaudeSessionPayload = builder.objectRef<{ command: Command }>('ClaudeSessionPayload').implement({
+  isTypeOf: (value) => typeof value === 'object' && value !== null && 'command' in value,
+  description:
+    'The message, interrupt or end was stored: it reaches the session in the order sent, exactly once.',
+  fields: (t) => ({
+    command: t.field({
+      type: CommandRef,
+      description: 'The session; `stdinOpen` is false once it was ended.',
+      resolve: (p) => p.command,
+    }),
+  }),
+});
+
+const claudeSessionErrors = [NotFoundError, ForbiddenError, CommandNotAcceptingInputError, ValidationError];
+
+const ClaudeSessionResult = builder.unionType('ClaudeSessionResult', {
+  description: 'The session the input went to, or why it was refused.',
+  types: [ClaudeSessionPayload, ...claudeSessionErrors],
+});
+
+async function claudeSessionResult(
+  send: () => Promise<Command>,
+): Promise<{ command: Command } | DomainError> {
+  try {
+    return { command: await send() };
+  } catch (error) {
+    const wrapped = wrapErrorIfMatches(error, claudeSessionErrors);
+    if (wrapped !== error) return wrapped as DomainError;
+    throw error;
+  }
+}
+
+const SendClaudeMessageInput = builder.inputType('SendClaudeMessageInput', {
+  description: 'The next user message of an interactive Claude session.',
+  fields: (t) => ({
+    commandId: t.id({ required: true, description: 'The global id of the session (a CLAUDE command).' }),
+    text: t.string({ required: true, description: 'The message, as the user would type it.' }),
+  }),
+});
+
+const ClaudeSessionCommandInput = (name: string, description: string) =>
+  builder.inputType(name, {
+    description,
+    fields: (t) => ({
+      commandId: t.id({ required: true, description: 'The global id of the session (a CLAUDE command).' }),
+    }),
+  });
+
+const SESSION_ERRORS =
+  'Errors: NOT_FOUND (no such command, or one the key may not see), FORBIDDEN (missing scope), NOT_ACCEPTING_INPUT (not an interactive session, ended, or ended already), VALIDATION_FAILED.';
+
+builder.mutationField('sendClaudeMessage', (t) =>
+  t.field({
+    type: ClaudeSessionResult,
+    description: `Send the next user message to an interactive Claude session (\`runClaude\` with \`interactive: true\`; scope \`commands:input\`, with \`commands:read\` and a grant of its project). It is stored before the answer and reaches the CLI after the messages sent before it; the CLI answers with a turn ending in a \`result\` event. ${SESSION_ERRORS}`,
+    args: {
+      input: t.arg({
+        type: SendClaudeMessageInput,
+        required: true,
+        description: 'The session and the message.',
+      }),
+    },
+    resolve: (_root, { input }, ctx) =>
+      claudeSessionResult(() =>
+        ctx.services.commandInput.sendClaudeMessage(ctx.principal, {
+          commandId: localId(String(input.commandId), 'Command'),
+          text: input.text,
+        }),
+      ),
+  }),
+);
+
+builder.mutationField('endClaudeSession', (t) =>
+  t.field({
+    type: ClaudeSessionResult,
+    description: `End an interactive Claude session (scope \`commands:input\`): its stdin closes after the messages sent before, the CLI finishes and exits, and the command ends by its last \`result\`. To stop it at once, use \`cancelCommand\`. ${SESSION_ERRORS}`,
+    args: {
+      input: t.arg({
+        type: ClaudeSessionCommandInput('EndClaudeSessionInput', 'Which interactive Claude session to end.'),
+        required: true,
+        description: 'The session.',
+      }),
+    },
+    resolve: (_root, { input }, ctx) =>
+      claudeSessionResult(() =>
+        ctx.services.commandInput.endClaudeSession(ctx.principal, {
+          commandId: localId(String(input.commandId), 'Command'),
+        }),
+      ),
+  }),
+);
+
+builder.mutationField('interruptClaude', (t) =>
+  t.field({
+    type: ClaudeSessionResult,
+    description: `Stop the turn in progress of an interactive Claude session (scope \`commands:input\`): an \`interrupt\` control request, answered by a \`control_response\` event; the session waits for the next message. ${SESSION_ERRORS}`,
+    args: {
+      input: t.arg({
+        type: ClaudeSessionCommandInput(
+          'InterruptClaudeInput',
+          'Which interactive Claude session to interrupt.',
+        ),
+        required: true,
+        description: 'The session.',
+      }),
+    },
+    resolve: (_root, { input }, ctx) =>
+      claudeSessionResult(() =>
+        ctx.services.commandInput.interruptClaude(ctx.principal, {
+          commandId: localId(String(input.commandId), 'Command'),
+        }),
+      ),
   }),
 );

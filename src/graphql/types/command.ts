@@ -1,4 +1,4 @@
-import type { ClaudeSession, Command } from '../../domain/command.js';
+import { acceptsInput, type ClaudeSession, type Command } from '../../domain/command.js';
 import { DomainError, NotFoundError, ValidationError } from '../../domain/errors.js';
 import { localId } from '../../domain/global-id.js';
 import { builder } from '../builder.js';
@@ -135,6 +135,11 @@ builder.node(CommandRef, {
     outputTruncated: t.exposeBoolean('outputTruncated', {
       description:
         'True when the output outgrew the stored limit: later output was dropped, the command ran on and its end is still reported.',
+    }),
+    stdinOpen: t.boolean({
+      description:
+        'True while the command takes input through `sendCommandInput`: it was started with `openStdin`, has not ended, and no `eof` was sent. Input sent while it is QUEUED is delivered once it starts.',
+      resolve: (c) => acceptsInput(c),
     }),
     output: t.field({
       type: [CommandOutputEventRef],

@@ -1,5 +1,6 @@
 import {
   ClaudeUnavailableError,
+  CommandNotAcceptingInputError,
   CommandNotAllowedError,
   ConflictError,
   type DomainError,
@@ -63,6 +64,11 @@ for (const [cls, name, description] of [
     PreconditionFailedError,
     'PreconditionFailedError',
     'PRECONDITION_FAILED: the current state does not allow the change, e.g. a stale `ifMatch` etag (re-read and retry) or git in a folder that is not a git repository.',
+  ],
+  [
+    CommandNotAcceptingInputError,
+    'CommandNotAcceptingInputError',
+    'NOT_ACCEPTING_INPUT: the command takes no input: it was not started with `openStdin` (or is not an interactive Claude session), it has ended, or its `eof` was sent already.',
   ],
   [
     RuntimeUnavailableError,
