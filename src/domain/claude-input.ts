@@ -8,7 +8,11 @@ const encoder = new TextEncoder();
 
 /** A user message: the next turn of the conversation. */
 export function claudeUserMessage(text: string): Uint8Array {
-  const line = { type: 'user', message: { role: 'user', content: [{ type: 'text', text }] } };
+  const line = {
+    type: 'user',
+    message: { role: 'user', content: [{ type: 'text', text }] },
+    parent_tool_use_id: null,
+  };
   return encoder.encode(`${JSON.stringify(line)}\n`);
 }
 

@@ -60,7 +60,8 @@ describe('interactive Claude sessions on the local runtime', () => {
     expect(results.map((r) => [r.subtype, r.result])).toEqual([
       ['success', 'echo: first question'],
       ['success', 'echo: second'],
-      ['error_during_execution', ''],
+      // An error result carries `errors`, not a `result` text.
+      ['error_during_execution', undefined],
       ['success', 'echo: third, with "quotes"\nand a second line'],
     ]);
     expect(all.filter((m) => m.type === 'control_response')).toEqual([

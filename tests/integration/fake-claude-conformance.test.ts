@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { claudeInterruptRequest, claudeUserMessage } from '../../src/domain/claude-input.js';
 import { FAKE_CLAUDE_DIR } from '../support/runtime-harness.js';
 
 /**
@@ -18,16 +19,21 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const FAKE = `${FAKE_CLAUDE_DIR}claude`;
 const PRINT_ARGS = ['-p', '--output-format=stream-json', '--verbose'];
 
-/** Runs the fake in `mode` and returns the JSON lines it printed, stopping it once `enough` holds. */
+/**
+ * Runs the fake in `mode` with `input` on stdin and returns the JSON lines it printed, stopping it
+ * once `enough` holds.
+ */
 async function linesOf(
   mode: string,
   enough: (lines: unknown[]) => boolean = () => false,
+  options: { args?: string[]; input?: Uint8Array[] } = {},
 ): Promise<unknown[]> {
-  const child = spawn(process.execPath, [FAKE, ...PRINT_ARGS], {
+  const child = spawn(process.execPath, [FAKE, ...PRINT_ARGS, ...(options.args ?? [])], {
     env: { ...process.env, FAKE_CLAUDE_MODE: mode },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  child.stdin.end('Say hello');
+  for (const line of options.input ?? [new TextEncoder().encode('Say hello')]) child.stdin.write(line);
+  child.stdin.end();
   const lines: unknown[] = [];
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   for await (const line of createInterface({ input: child.stdout })) {
@@ -71,15 +77,24 @@ function typeErrors(source: string, labels: string[]): string[] {
   });
 }
 
-function moduleOf(samples: { label: string; line: unknown }[]): string {
+interface Sample {
+  label: string;
+  line: unknown;
+  /** Which way the line goes: printed by the CLI, or written to it by rdev. */
+  way: 'stdout' | 'stdin';
+}
+
+function moduleOf(samples: Sample[]): string {
   const head = [
-    `import type { Transport } from '@anthropic-ai/claude-agent-sdk';`,
+    `import type { SDKControlRequest, SDKControlResponse, SDKUserMessage, Transport } from '@anthropic-ai/claude-agent-sdk';`,
     '// Everything the CLI writes on stdout, as the SDK reads it.',
     'type StdoutMessage = ReturnType<Transport["readMessages"]> extends AsyncGenerator<infer M, void, unknown> ? M : never;',
+    '// What a host writes to the CLI in stream-json input mode.',
+    'type StdinMessage = SDKUserMessage | SDKControlRequest | SDKControlResponse;',
   ];
   const body = samples.map(
-    ({ label, line }, i) =>
-      `// line ${label}\nexport const line${i}: StdoutMessage = ${JSON.stringify(line)};`,
+    ({ label, line, way }, i) =>
+      `// line ${label}\nexport const line${i}: ${way === 'stdout' ? 'StdoutMessage' : 'StdinMessage'} = ${JSON.stringify(line)};`,
   );
   return `${[...head, ...body].join('\n')}\n`;
 }
@@ -97,21 +112,44 @@ describe('the fake claude', () => {
       ['hang', (lines) => lines.length === 2],
       ['hang_after_result', isResult],
     ];
-    const samples: { label: string; line: unknown }[] = [];
+    const samples: Sample[] = [];
     for (const [mode, enough] of modes) {
       const lines = await linesOf(mode, enough);
       expect(lines.length, `mode ${mode} printed nothing`).toBeGreaterThan(0);
       lines.forEach((line, i) => {
-        samples.push({ label: `${mode}#${i + 1}`, line });
+        samples.push({ label: `${mode}#${i + 1}`, line, way: 'stdout' });
       });
     }
+    // A two-way session: the lines rdev writes on the CLI's stdin, and what the fake answers.
+    const input = [
+      claudeUserMessage('Say hello'),
+      claudeInterruptRequest('req-1'),
+      claudeUserMessage('And goodbye'),
+    ];
+    for (const [i, bytes] of input.entries()) {
+      samples.push({
+        label: `stdin#${i + 1}`,
+        line: JSON.parse(new TextDecoder().decode(bytes)),
+        way: 'stdin',
+      });
+    }
+    const session = await linesOf('success', () => false, { args: ['--input-format=stream-json'], input });
+    expect(session.filter((l) => (l as { type: string }).type === 'result')).toHaveLength(2);
+    session.forEach((line, i) => {
+      samples.push({ label: `interactive#${i + 1}`, line, way: 'stdout' });
+    });
     // One planted line with a field the CLI never prints shows that the check can fail: it must
     // be the only problem found.
-    samples.push({ label: 'planted', line: { ...(samples[0]!.line as object), not_a_cli_field: true } });
+    samples.push({
+      label: 'planted',
+      line: { ...(samples[0]!.line as object), not_a_cli_field: true },
+      way: 'stdout',
+    });
     const errors = typeErrors(
       moduleOf(samples),
       samples.map((s) => s.label),
     );
+    expect(errors.filter((e) => !e.startsWith('planted: '))).toEqual([]);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/^planted: .*not_a_cli_field/s);
   });
