@@ -17,7 +17,8 @@ describe('two rdev processes on one database', () => {
   let receiver: WebhookReceiver;
   let a: RdevProcess;
   let b: RdevProcess;
-  const RATE_LIMIT = 10;
+  // High enough for the admin key's own requests in the other tests; each test key goes past it.
+  const RATE_LIMIT = 40;
 
   beforeAll(async () => {
     receiver = await startWebhookReceiver();
@@ -76,7 +77,7 @@ describe('two rdev processes on one database', () => {
     const allowedOf = async (replicas: RdevProcess[]) => {
       const { key } = await createKey(['PROJECTS_READ']);
       let allowed = 0;
-      for (let i = 0; i < RATE_LIMIT * 3; i++) {
+      for (let i = 0; i < RATE_LIMIT + 10; i++) {
         const { status } = await c.graphql(replicas[i % replicas.length]!, '{ viewer { scopes } }', {}, key);
         expect([200, 429]).toContain(status);
         if (status === 200) allowed++;
@@ -85,7 +86,7 @@ describe('two rdev processes on one database', () => {
     };
     const alone = await allowedOf([a]);
     expect(alone).toBeGreaterThan(0);
-    expect(alone).toBeLessThan(RATE_LIMIT * 3);
+    expect(alone).toBeLessThan(RATE_LIMIT + 10);
     // Alternating between the two: the same number gets through, not twice as many.
     expect(await allowedOf([a, b])).toBe(alone);
   });

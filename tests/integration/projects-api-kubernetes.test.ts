@@ -32,7 +32,8 @@ describe('projects over GraphQL, Kubernetes runtime against the fake API server'
       KUBECONFIG: kubeconfig,
       RDEV_NAMESPACE: NS,
       RDEV_KUBE_BREAKER_FAILURES: '3',
-      RDEV_KUBE_BREAKER_OPEN_MS: '300',
+      // Open long enough that the checks below see it open on a busy machine, not half-open.
+      RDEV_KUBE_BREAKER_OPEN_MS: '3000',
       RDEV_KUBE_API_TIMEOUT_MS: '1000',
     });
   });
@@ -159,7 +160,7 @@ describe('projects over GraphQL, Kubernetes runtime against the fake API server'
         return s.circuitState === 'CLOSED' && !s.stale;
       },
       'recovered',
-      10_000,
+      20_000,
     );
     expect((await t.graphql(LIST, {}, t.auth())).body.data.projects.stale).toBe(false);
     const again = await t.graphql('mutation { refreshProjects { name } }', {}, t.auth());
