@@ -8,6 +8,8 @@ export const SCOPES = [
   'commands:cancel',
   'config:read',
   'config:write',
+  'files:read',
+  'files:write',
   'webhooks:manage',
   'keys:manage',
   'audit:read',

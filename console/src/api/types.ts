@@ -10,6 +10,8 @@ export type Scope =
   | 'COMMANDS_RUN_SHELL'
   | 'CONFIG_READ'
   | 'CONFIG_WRITE'
+  | 'FILES_READ'
+  | 'FILES_WRITE'
   | 'KEYS_MANAGE'
   | 'PROJECTS_READ'
   | 'WEBHOOKS_MANAGE';
@@ -24,6 +26,8 @@ export const ALL_SCOPES: Scope[] = [
   'COMMANDS_CANCEL',
   'CONFIG_READ',
   'CONFIG_WRITE',
+  'FILES_READ',
+  'FILES_WRITE',
   'WEBHOOKS_MANAGE',
   'KEYS_MANAGE',
   'AUDIT_READ',
