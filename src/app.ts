@@ -27,6 +27,7 @@ import { AuditService } from './services/audit-service.js';
 import { ClaudeConfigService } from './services/claude-config-service.js';
 import { ServerInfoService } from './services/server-info-service.js';
 import type { Services } from './services/services.js';
+import { WorkspaceFileService } from './services/workspace-file-service.js';
 import { VERSION } from './version.js';
 import { AuditRetentionWorker } from './workers/audit-retention-worker.js';
 
@@ -130,6 +131,12 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     commands: commands.service,
     commandOutput: commands.output,
     webhooks: webhooks.service,
+    files: new WorkspaceFileService({
+      projects: projects.service,
+      files: runtime.fileSystem,
+      unitOfWork,
+      maxUploadBytes: config.files.maxUploadBytes,
+    }),
   };
   const bootstrap = await services.apiKeys.bootstrap(config.bootstrapAdminKey);
 

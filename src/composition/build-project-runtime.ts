@@ -1,10 +1,12 @@
 import { BubblewrapSandbox } from '../adapters/local/bubblewrap-sandbox.js';
 import { LocalExecTransport } from '../adapters/local/local-exec-transport.js';
 import { LocalProjectSource } from '../adapters/local/local-project-source.js';
+import { LocalWorkspaceFileSystem } from '../adapters/local/local-workspace-file-system.js';
 import { LocalWorkspaceFiles } from '../adapters/local/local-workspace-files.js';
 import { SupervisorRuntime, type TamperedScriptReport } from '../adapters/supervisor/supervisor-runtime.js';
 import type { Config } from '../config.js';
 import type { ProjectSource } from '../ports/project-source.js';
+import type { WorkspaceFileSystem } from '../ports/workspace-file-system.js';
 import type { WorkspaceFiles } from '../ports/workspace-files.js';
 import type { WorkspaceRuntime } from '../ports/workspace-runtime.js';
 import type { Telemetry } from './build-telemetry.js';
@@ -14,6 +16,8 @@ export interface ProjectRuntime {
   source: ProjectSource;
   runtime: WorkspaceRuntime;
   files: WorkspaceFiles;
+  /** Any workspace file (the file API). */
+  fileSystem: WorkspaceFileSystem;
 }
 
 const NO_SANDBOX_WARNING =
@@ -40,6 +44,7 @@ export async function buildProjectRuntime(
       ...(sandbox ? { wrapCommand: sandbox.wrap.bind(sandbox) } : {}),
     }),
     files: new LocalWorkspaceFiles(),
+    fileSystem: new LocalWorkspaceFileSystem(),
     source: new LocalProjectSource({
       workspacesDir: config.workspacesDir,
       projectsFile: config.projects.projectsFile,
@@ -62,12 +67,14 @@ async function buildKubernetesRuntime(
     { KubernetesExecTransport },
     { KubernetesProjectSource },
     { KubernetesWorkspaceFiles },
+    { PendingWorkspaceFileSystem },
   ] = await Promise.all([
     import('../adapters/kubernetes/kube-api-guard.js'),
     import('../adapters/kubernetes/kube-connection.js'),
     import('../adapters/kubernetes/kubernetes-exec-transport.js'),
     import('../adapters/kubernetes/kubernetes-project-source.js'),
     import('../adapters/kubernetes/kubernetes-workspace-files.js'),
+    import('../adapters/kubernetes/pending-workspace-file-system.js'),
   ]);
   const kubeConfig = loadKubeConfig(config.kubeconfigPath);
   const guard = new KubeApiGuard({
@@ -88,6 +95,7 @@ async function buildKubernetesRuntime(
     runtime: new SupervisorRuntime({ transport: execTransport, onScriptTampered }),
     // .claude/ files through the same exec transport, so the same circuit breaker guards them.
     files: new KubernetesWorkspaceFiles({ transport: execTransport }),
+    fileSystem: new PendingWorkspaceFileSystem(),
     source: new KubernetesProjectSource({
       kubeConfig,
       namespace,

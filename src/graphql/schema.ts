@@ -18,6 +18,8 @@ import './types/webhook.js';
 import './types/webhook-delivery.js';
 import './types/webhook-event-type.js';
 import './types/webhook-mutations.js';
+import './types/workspace-file.js';
+import './types/workspace-file-mutations.js';
 
 /** The executable schema, sorted so the printed form is stable. */
 export const schema = lexicographicSortSchema(builder.toSchema());

@@ -7,6 +7,7 @@ import type { CommandService } from './command-service.js';
 import type { ProjectService } from './project-service.js';
 import type { ServerInfoService } from './server-info-service.js';
 import type { WebhookService } from './webhook-service.js';
+import type { WorkspaceFileService } from './workspace-file-service.js';
 
 /** Every use-case service, as the GraphQL and HTTP edges see them. Built by the composition root. */
 export interface Services {
@@ -19,4 +20,5 @@ export interface Services {
   commandOutput: CommandOutputReader;
   projects: ProjectService;
   webhooks: WebhookService;
+  files: WorkspaceFileService;
 }
