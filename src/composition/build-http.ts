@@ -5,6 +5,7 @@ import type { RateLimiter } from '../engine/rate-limiter.js';
 import type { RdevYoga } from '../graphql/yoga.js';
 import { ClientIpResolver } from '../http/client-ip.js';
 import { createConsoleRoutes } from '../http/console-routes.js';
+import { createFileRoutes } from '../http/file-routes.js';
 import { attachGraphQLWs } from '../http/graphql-ws-server.js';
 import { createHttpServer, type ReadinessReport } from '../http/http-server.js';
 import { createLegacyRoutes } from '../http/legacy-routes.js';
@@ -53,7 +54,11 @@ export function buildHttp(config: Config, deps: HttpDeps): AppHttp {
     readiness: deps.readiness,
     tracing: deps.tracing,
     translateError: databaseUnavailable,
-    routes: [legacyRoutes.handle, createConsoleRoutes()],
+    routes: [
+      createFileRoutes({ files: services.files, logger, maxUploadBytes: config.files.maxUploadBytes }),
+      legacyRoutes.handle,
+      createConsoleRoutes(),
+    ],
     rateLimit: (principal, ip) => rateLimiter.checkCaller(principal, ip, 1),
     authenticate: (req, url, ip, requestId) =>
       services.auth.authenticateRequest({
