@@ -25,6 +25,7 @@ import type { AuditLog } from './ports/audit-log.js';
 import type { HostResolver } from './ports/webhook-target-guard.js';
 import { AuditService } from './services/audit-service.js';
 import { ClaudeConfigService } from './services/claude-config-service.js';
+import { GitStateService } from './services/git-state-service.js';
 import { ServerInfoService } from './services/server-info-service.js';
 import type { Services } from './services/services.js';
 import { WorkspaceFileService } from './services/workspace-file-service.js';
@@ -137,6 +138,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       unitOfWork,
       maxUploadBytes: config.files.maxUploadBytes,
     }),
+    git: new GitStateService({ projects: projects.service, exec: runtime.exec }),
   };
   const bootstrap = await services.apiKeys.bootstrap(config.bootstrapAdminKey);
 

@@ -5,6 +5,7 @@ import { LocalWorkspaceFileSystem } from '../adapters/local/local-workspace-file
 import { LocalWorkspaceFiles } from '../adapters/local/local-workspace-files.js';
 import { SupervisorRuntime, type TamperedScriptReport } from '../adapters/supervisor/supervisor-runtime.js';
 import type { Config } from '../config.js';
+import type { ExecTransport } from '../ports/exec-transport.js';
 import type { ProjectSource } from '../ports/project-source.js';
 import type { WorkspaceFileSystem } from '../ports/workspace-file-system.js';
 import type { WorkspaceFiles } from '../ports/workspace-files.js';
@@ -18,6 +19,8 @@ export interface ProjectRuntime {
   files: WorkspaceFiles;
   /** Any workspace file (the file API). */
   fileSystem: WorkspaceFileSystem;
+  /** One-off programs in a workspace (git status and diffs), not supervised. */
+  exec: ExecTransport;
 }
 
 const NO_SANDBOX_WARNING =
@@ -37,9 +40,11 @@ export async function buildProjectRuntime(
   if (config.runtime === 'kubernetes') return buildKubernetesRuntime(config, telemetry, onScriptTampered);
   const sandbox = config.localSandbox === 'bwrap' ? BubblewrapSandbox.detect() : null;
   if (!sandbox) telemetry.logger.warn({ setting: 'RDEV_LOCAL_SANDBOX' }, NO_SANDBOX_WARNING);
+  const exec = new LocalExecTransport();
   return {
+    exec,
     runtime: new SupervisorRuntime({
-      transport: new LocalExecTransport(),
+      transport: exec,
       onScriptTampered,
       ...(sandbox ? { wrapCommand: sandbox.wrap.bind(sandbox) } : {}),
     }),
@@ -92,6 +97,7 @@ async function buildKubernetesRuntime(
     guard: (fn) => guard.execute('exec', () => fn(), { timeoutMs: 15_000 }),
   });
   return {
+    exec: execTransport,
     runtime: new SupervisorRuntime({ transport: execTransport, onScriptTampered }),
     // .claude/ files through the same exec transport, so the same circuit breaker guards them.
     files: new KubernetesWorkspaceFiles({ transport: execTransport }),

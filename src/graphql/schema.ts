@@ -9,6 +9,7 @@ import './types/command-mutations.js';
 import './types/command-output.js';
 import './types/command-type.js';
 import './types/error.js';
+import './types/git-state.js';
 import './types/node.js';
 import './types/project.js';
 import './types/project-event.js';

@@ -4,6 +4,7 @@ import type { AuthService } from './auth-service.js';
 import type { ClaudeConfigService } from './claude-config-service.js';
 import type { CommandOutputReader } from './command-output-reader.js';
 import type { CommandService } from './command-service.js';
+import type { GitStateService } from './git-state-service.js';
 import type { ProjectService } from './project-service.js';
 import type { ServerInfoService } from './server-info-service.js';
 import type { WebhookService } from './webhook-service.js';
@@ -21,4 +22,5 @@ export interface Services {
   projects: ProjectService;
   webhooks: WebhookService;
   files: WorkspaceFileService;
+  git: GitStateService;
 }

@@ -290,6 +290,50 @@ describe('workspace files over GraphQL, local runtime', () => {
     await expect(files.stat(target, 'swap/target.txt')).rejects.toMatchObject({ code: 'FORBIDDEN' });
   });
 
+  it('reports git state and diffs from git machine formats, and null outside a repository', async () => {
+    const repo = join(root, 'workspaces', 'other');
+    const git = (...args: string[]) =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: repo });
+    git('init', '-q', '-b', 'main');
+    writeFileSync(join(repo, 'keep.txt'), 'one\ntwo\n');
+    writeFileSync(join(repo, 'gone.txt'), 'bye\n');
+    writeFileSync(join(repo, 'old name.txt'), 'moving\n');
+    git('add', '.');
+    git('commit', '-q', '-m', 'start');
+    writeFileSync(join(repo, 'keep.txt'), 'one\n2\nthree\n');
+    writeFileSync(join(repo, 'new.txt'), 'fresh\n');
+    rmSync(join(repo, 'gone.txt'));
+    git('mv', 'old name.txt', 'new name.txt');
+    const query = `query($base: String) { project(name: "other") { git {
+      branch head upstream ahead behind entries { path originalPath index worktree }
+      diff { truncated files { path additions deletions } text }
+      staged: diff(staged: true) { files { path originalPath } }
+      one: diff(path: "keep.txt", base: $base, maxBytes: 20) { truncated text files { path } } } } }`;
+    const { body } = await t.graphql(query, { base: 'main' }, t.auth());
+    expect(body.errors).toBeUndefined();
+    const state = body.data.project.git;
+    expect(state).toMatchObject({ branch: 'main', upstream: null, ahead: null, behind: null });
+    expect(state.head).toMatch(/^[0-9a-f]{40}$/);
+    expect(state.entries).toEqual([
+      { path: 'gone.txt', originalPath: null, index: 'UNCHANGED', worktree: 'DELETED' },
+      { path: 'keep.txt', originalPath: null, index: 'UNCHANGED', worktree: 'MODIFIED' },
+      { path: 'new name.txt', originalPath: 'old name.txt', index: 'RENAMED', worktree: 'UNCHANGED' },
+      { path: 'new.txt', originalPath: null, index: 'UNTRACKED', worktree: 'UNTRACKED' },
+    ]);
+    expect(state.diff.files).toEqual([
+      { path: 'gone.txt', additions: 0, deletions: 1 },
+      { path: 'keep.txt', additions: 2, deletions: 1 },
+    ]);
+    expect(state.diff.text).toContain('+three');
+    expect(state.staged.files).toEqual([{ path: 'new name.txt', originalPath: 'old name.txt' }]);
+    expect(state.one).toMatchObject({ truncated: true, files: [{ path: 'keep.txt' }] });
+    expect(state.one.text).toHaveLength(20);
+    const bad = await t.graphql(query, { base: '--output=/tmp/x' }, t.auth());
+    expect(bad.body.errors?.[0]?.extensions?.code).toBe('VALIDATION_FAILED');
+    const none = await t.graphql('{ project(name: "demo") { git { branch } } }', {}, t.auth());
+    expect(none.body.data.project.git).toBeNull();
+  });
+
   it('needs files:read and files:write, and a grant of the project, on every field and mutation', async () => {
     writeFileSync(join(workspace, 'open.txt'), 'open');
     const reader = await t.createKey({ scopes: ['PROJECTS_READ', 'FILES_READ'] });
