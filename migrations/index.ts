@@ -8,6 +8,7 @@ import * as m0007 from './0007_trace_context.js';
 import * as m0008 from './0008_webhook_due_order.js';
 import * as m0009 from './0009_audit_retention.js';
 import * as m0011 from './0011_webhook_trace_context_option.js';
+import * as m0014 from './0014_workspace_changes.js';
 
 export interface Migration {
   name: string;
@@ -25,4 +26,5 @@ export const migrations: Migration[] = [
   { name: '0008_webhook_due_order', up: m0008.up },
   { name: '0009_audit_retention', up: m0009.up },
   { name: '0011_webhook_trace_context_option', up: m0011.up },
+  { name: '0014_workspace_changes', up: m0014.up },
 ];

@@ -104,12 +104,14 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     rateLimiter,
     bus: events.bus,
   });
+  const git = new GitStateService({ projects: projects.service, exec: runtime.exec });
   const commands = buildCommands(config, {
     ...telemetry,
     database,
     projects: projects.service,
     runtime: runtime.runtime,
     bus: events.bus,
+    workspaceStatus: async (project) => (await git.status(project))?.entries ?? null,
   });
 
   const services: Services = {
@@ -138,7 +140,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
       unitOfWork,
       maxUploadBytes: config.files.maxUploadBytes,
     }),
-    git: new GitStateService({ projects: projects.service, exec: runtime.exec }),
+    git,
   };
   const bootstrap = await services.apiKeys.bootstrap(config.bootstrapAdminKey);
 

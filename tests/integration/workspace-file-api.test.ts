@@ -23,6 +23,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalWorkspaceFileSystem } from '../../src/adapters/local/local-workspace-file-system.js';
 import { startTestApp, type TestApp } from '../support/test-app.js';
+import { waitFor } from '../support/wait.js';
 
 const FILE = 'path name kind size mode etag';
 const ERRORS =
@@ -332,6 +333,35 @@ describe('workspace files over GraphQL, local runtime', () => {
     expect(bad.body.errors?.[0]?.extensions?.code).toBe('VALIDATION_FAILED');
     const none = await t.graphql('{ project(name: "demo") { git { branch } } }', {}, t.auth());
     expect(none.body.data.project.git).toBeNull();
+
+    // A command that edits one file, adds one and deletes one reports exactly those three.
+    git('add', '-A');
+    git('commit', '-q', '-m', 'clean');
+    writeFileSync(join(repo, 'untouched.txt'), 'already untracked\n');
+    const run = await t.graphql(
+      `mutation($input: RunShellInput!) { runShell(input: $input) { __typename ... on RunCommandPayload { command { id workspaceChanges { path } } } ... on Error { code message } } }`,
+      { input: { projectName: 'other', script: 'echo more >> keep.txt && echo hi > added.txt && rm new.txt' } },
+      t.auth(),
+    );
+    const started = run.body.data.runShell;
+    expect(started.__typename, JSON.stringify(started)).toBe('RunCommandPayload');
+    expect(started.command.workspaceChanges).toBeNull();
+    let ended: any;
+    await waitFor(async () => {
+      const { body: c } = await t.graphql(
+        'query($id: ID!) { command(id: $id) { status workspaceChanges { path originalPath index worktree } } }',
+        { id: started.command.id },
+        t.auth(),
+      );
+      ended = c.data.command;
+      return ['SUCCEEDED', 'FAILED'].includes(ended.status);
+    }, 'the command to end', 30_000);
+    expect(ended.status).toBe('SUCCEEDED');
+    expect(ended.workspaceChanges).toEqual([
+      { path: 'added.txt', originalPath: null, index: 'UNTRACKED', worktree: 'UNTRACKED' },
+      { path: 'keep.txt', originalPath: null, index: 'UNCHANGED', worktree: 'MODIFIED' },
+      { path: 'new.txt', originalPath: null, index: 'UNCHANGED', worktree: 'DELETED' },
+    ]);
   });
 
   it('needs files:read and files:write, and a grant of the project, on every field and mutation', async () => {

@@ -2,6 +2,7 @@ import { GIT_CHANGES, type GitDiffFile, type GitStatusEntry } from '../../domain
 import type { GitDiff, GitState } from '../../services/git-state-service.js';
 import { builder } from '../builder.js';
 import { describedValues } from '../described-values.js';
+import { CommandRef } from './command.js';
 import { ProjectRef } from './project.js';
 
 export const GitChangeEnum = builder.enumType('GitChange', {
@@ -114,5 +115,15 @@ builder.objectFields(ProjectRef, (t) => ({
     authScopes: { scope: 'files:read' },
     description: 'The git state of the workspace; null when it is not a git repository (needs `files:read`).',
     resolve: (project, _args, ctx) => ctx.services.git.state(ctx.principal, project.name),
+  }),
+}));
+
+builder.objectFields(CommandRef, (t) => ({
+  workspaceChanges: t.field({
+    type: [GitStatusEntryRef],
+    nullable: true,
+    description:
+      'What the command changed in its git repository: the status entries that differ between its start and its end (a path back to its committed state shows as UNCHANGED). Null while it runs or outside a repository.',
+    resolve: (c) => c.workspaceChanges ?? null,
   }),
 }));
