@@ -132,7 +132,8 @@ export class WorkspaceFileService {
     }
     const { project, path } = await this.open(caller, 'files:read', name, rawPath, 'path', 'read');
     const stat = await this.deps.files.stat(workspaceTarget(project), path);
-    if (stat?.kind === 'FILE' && stat.size > limit) return null;
+    if (!stat || stat.kind === 'DIRECTORY') return null;
+    if (stat.kind === 'FILE' && stat.size > limit) return null;
     const { body } = await this.deps.files.read(workspaceTarget(project), path, null);
     const parts: Buffer[] = [];
     let total = 0;
@@ -235,8 +236,10 @@ export class WorkspaceFileService {
     );
     const { path: to } = await this.open(caller, 'files:write', data.projectName, data.to, 'to', 'change');
     if (from === to) throw new ValidationError([{ path: 'to', message: 'must differ from "from"' }]);
-    const moved = await this.queue.run(`${project.name}:${from}`, () =>
-      this.queue.run(`${project.name}:${to}`, () =>
+    // Both paths are held, always in the same order, so two opposite moves cannot wait on each other.
+    const [first, second] = [from, to].sort();
+    const moved = await this.queue.run(`${project.name}:${first}`, () =>
+      this.queue.run(`${project.name}:${second}`, () =>
         this.deps.files.move(workspaceTarget(project), from, to, {
           ifMatch: data.ifMatch ?? null,
           overwrite: data.overwrite ?? false,
