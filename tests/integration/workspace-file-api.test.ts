@@ -340,22 +340,28 @@ describe('workspace files over GraphQL, local runtime', () => {
     writeFileSync(join(repo, 'untouched.txt'), 'already untracked\n');
     const run = await t.graphql(
       `mutation($input: RunShellInput!) { runShell(input: $input) { __typename ... on RunCommandPayload { command { id workspaceChanges { path } } } ... on Error { code message } } }`,
-      { input: { projectName: 'other', script: 'echo more >> keep.txt && echo hi > added.txt && rm new.txt' } },
+      {
+        input: { projectName: 'other', script: 'echo more >> keep.txt && echo hi > added.txt && rm new.txt' },
+      },
       t.auth(),
     );
     const started = run.body.data.runShell;
     expect(started.__typename, JSON.stringify(started)).toBe('RunCommandPayload');
     expect(started.command.workspaceChanges).toBeNull();
     let ended: any;
-    await waitFor(async () => {
-      const { body: c } = await t.graphql(
-        'query($id: ID!) { command(id: $id) { status workspaceChanges { path originalPath index worktree } } }',
-        { id: started.command.id },
-        t.auth(),
-      );
-      ended = c.data.command;
-      return ['SUCCEEDED', 'FAILED'].includes(ended.status);
-    }, 'the command to end', 30_000);
+    await waitFor(
+      async () => {
+        const { body: c } = await t.graphql(
+          'query($id: ID!) { command(id: $id) { status workspaceChanges { path originalPath index worktree } } }',
+          { id: started.command.id },
+          t.auth(),
+        );
+        ended = c.data.command;
+        return ['SUCCEEDED', 'FAILED'].includes(ended.status);
+      },
+      'the command to end',
+      30_000,
+    );
     expect(ended.status).toBe('SUCCEEDED');
     expect(ended.workspaceChanges).toEqual([
       { path: 'added.txt', originalPath: null, index: 'UNTRACKED', worktree: 'UNTRACKED' },
@@ -376,6 +382,8 @@ describe('workspace files over GraphQL, local runtime', () => {
     for (const key of [projectsOnly.key]) {
       expect((await get('open.txt', key)).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
       expect((await list({}, key)).body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      const git = await t.graphql('{ project(name: "demo") { git { branch } } }', {}, t.auth(key));
+      expect(git.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     }
     for (const key of [reader.key, projectsOnly.key]) {
       expect(await write({ path: 'x.txt', text: 'x' }, key)).toMatchObject({ code: 'FORBIDDEN' });
