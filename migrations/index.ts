@@ -10,6 +10,7 @@ import * as m0009 from './0009_audit_retention.js';
 import * as m0011 from './0011_webhook_trace_context_option.js';
 import * as m0012 from './0012_output_bytes.js';
 import * as m0013 from './0013_command_input.js';
+import * as m0014 from './0014_workspace_changes.js';
 
 export interface Migration {
   name: string;
@@ -29,4 +30,5 @@ export const migrations: Migration[] = [
   { name: '0011_webhook_trace_context_option', up: m0011.up },
   { name: '0012_output_bytes', up: m0012.up },
   { name: '0013_command_input', up: m0013.up },
+  { name: '0014_workspace_changes', up: m0014.up },
 ];

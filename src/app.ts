@@ -25,8 +25,10 @@ import type { AuditLog } from './ports/audit-log.js';
 import type { HostResolver } from './ports/webhook-target-guard.js';
 import { AuditService } from './services/audit-service.js';
 import { ClaudeConfigService } from './services/claude-config-service.js';
+import { GitStateService } from './services/git-state-service.js';
 import { ServerInfoService } from './services/server-info-service.js';
 import type { Services } from './services/services.js';
+import { WorkspaceFileService } from './services/workspace-file-service.js';
 import { VERSION } from './version.js';
 import { AuditRetentionWorker } from './workers/audit-retention-worker.js';
 
@@ -110,6 +112,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     rateLimiter,
     bus: events.bus,
   });
+  const git = new GitStateService({ projects: projects.service, exec: runtime.exec });
   const commands = buildCommands(config, {
     ...telemetry,
     database,
@@ -117,6 +120,7 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     runtime: runtime.runtime,
     claude: runtime.claude,
     bus: events.bus,
+    workspaceStatus: async (project) => (await git.status(project))?.entries ?? null,
   });
 
   const services: Services = {
@@ -140,6 +144,13 @@ export async function createApp(config: Config, overrides: AppOverrides = {}): P
     commandInput: commands.input,
     commandOutput: commands.output,
     webhooks: webhooks.service,
+    files: new WorkspaceFileService({
+      projects: projects.service,
+      files: runtime.fileSystem,
+      unitOfWork,
+      maxUploadBytes: config.files.maxUploadBytes,
+    }),
+    git,
   };
   const readiness = new Readiness([...events.healthChecks, database.healthCheck, projects.healthCheck]);
   const edges = { ...telemetry, services, rateLimiter, liveStreams: access.liveStreams };

@@ -1,7 +1,9 @@
 import { OtelCommandTracing } from '../adapters/opentelemetry/otel-command-tracing.js';
 import type { Config } from '../config.js';
 import { systemClock } from '../domain/clock.js';
+import type { GitStatusEntry } from '../domain/git-status.js';
 import { systemPrincipal } from '../domain/principal.js';
+import type { Project } from '../domain/project.js';
 import type { ClaudeAvailability } from '../engine/claude-availability.js';
 import { CommandExecutor } from '../engine/command-executor.js';
 import { CommandLifecycle } from '../engine/command-lifecycle.js';
@@ -22,6 +24,8 @@ export interface CommandDeps extends Telemetry {
   runtime: WorkspaceRuntime;
   claude: ClaudeAvailability;
   bus: EventBus;
+  /** Git status entries of a workspace, recorded at a command's start and end. */
+  workspaceStatus?(project: Project): Promise<GitStatusEntry[] | null>;
 }
 
 /**
@@ -81,6 +85,7 @@ export function buildCommands(config: Config, deps: CommandDeps) {
       log: (level, message, details) => logger[level](details, message),
     },
     tracing: new OtelCommandTracing(deps.tracing.tracer),
+    ...(deps.workspaceStatus ? { workspaceStatus: deps.workspaceStatus } : {}),
   });
   metrics.trackQueue(() => service.queueCounts(systemPrincipal('metrics')));
   const dispatcher = new CommandDispatcher({

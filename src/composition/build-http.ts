@@ -6,6 +6,7 @@ import { renderGraphiQLPage } from '../graphql/graphiql-page.js';
 import type { RdevYoga } from '../graphql/yoga.js';
 import { ClientIpResolver } from '../http/client-ip.js';
 import { createConsoleRoutes } from '../http/console-routes.js';
+import { createFileRoutes } from '../http/file-routes.js';
 import { createGraphiQLRoute } from '../http/graphiql-route.js';
 import { attachGraphQLWs } from '../http/graphql-ws-server.js';
 import { createHttpServer, type ReadinessReport } from '../http/http-server.js';
@@ -56,6 +57,7 @@ export function buildHttp(config: Config, deps: HttpDeps): AppHttp {
     tracing: deps.tracing,
     translateError: databaseUnavailable,
     routes: [
+      createFileRoutes({ files: services.files, logger, maxUploadBytes: config.files.maxUploadBytes }),
       legacyRoutes.handle,
       createConsoleRoutes(),
       ...(config.production ? [] : [createGraphiQLRoute(renderGraphiQLPage)]),

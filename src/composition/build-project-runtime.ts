@@ -1,12 +1,15 @@
 import { BubblewrapSandbox } from '../adapters/local/bubblewrap-sandbox.js';
 import { LocalExecTransport } from '../adapters/local/local-exec-transport.js';
 import { LocalProjectSource } from '../adapters/local/local-project-source.js';
+import { LocalWorkspaceFileSystem } from '../adapters/local/local-workspace-file-system.js';
 import { LocalWorkspaceFiles } from '../adapters/local/local-workspace-files.js';
 import { SupervisorRuntime, type TamperedScriptReport } from '../adapters/supervisor/supervisor-runtime.js';
 import type { Config } from '../config.js';
 import { systemClock } from '../domain/clock.js';
 import { ClaudeAvailability } from '../engine/claude-availability.js';
+import type { ExecTransport } from '../ports/exec-transport.js';
 import type { ProjectSource } from '../ports/project-source.js';
+import type { WorkspaceFileSystem } from '../ports/workspace-file-system.js';
 import type { WorkspaceFiles } from '../ports/workspace-files.js';
 import type { WorkspaceRuntime } from '../ports/workspace-runtime.js';
 import type { Telemetry } from './build-telemetry.js';
@@ -18,6 +21,10 @@ export interface ProjectRuntime {
   files: WorkspaceFiles;
   /** Whether `claude` runs where CLAUDE commands run. */
   claude: ClaudeAvailability;
+  /** Any workspace file (the file API). */
+  fileSystem: WorkspaceFileSystem;
+  /** One-off programs in a workspace (git status and diffs), not supervised. */
+  exec: ExecTransport;
 }
 
 const NO_SANDBOX_WARNING =
@@ -37,8 +44,9 @@ export async function buildProjectRuntime(
   if (config.runtime === 'kubernetes') return buildKubernetesRuntime(config, telemetry, onScriptTampered);
   const sandbox = config.localSandbox === 'bwrap' ? BubblewrapSandbox.detect() : null;
   if (!sandbox) telemetry.logger.warn({ setting: 'RDEV_LOCAL_SANDBOX' }, NO_SANDBOX_WARNING);
+  const exec = new LocalExecTransport();
   const runtime = new SupervisorRuntime({
-    transport: new LocalExecTransport(),
+    transport: exec,
     onScriptTampered,
     ...(sandbox ? { wrapCommand: sandbox.wrap.bind(sandbox) } : {}),
     describeTarget: () =>
@@ -47,6 +55,7 @@ export async function buildProjectRuntime(
         : "in the environment rdev gives commands (the rdev server's own, without RDEV_* and DATABASE_URL)",
   });
   return {
+    exec,
     runtime,
     // Every local workspace gets the same environment: one check covers them all.
     claude: new ClaudeAvailability({
@@ -56,6 +65,7 @@ export async function buildProjectRuntime(
       log: claudeLog(telemetry),
     }),
     files: new LocalWorkspaceFiles(),
+    fileSystem: new LocalWorkspaceFileSystem(),
     source: new LocalProjectSource({
       workspacesDir: config.workspacesDir,
       projectsFile: config.projects.projectsFile,
@@ -78,12 +88,14 @@ async function buildKubernetesRuntime(
     { KubernetesExecTransport },
     { KubernetesProjectSource },
     { KubernetesWorkspaceFiles },
+    { PendingWorkspaceFileSystem },
   ] = await Promise.all([
     import('../adapters/kubernetes/kube-api-guard.js'),
     import('../adapters/kubernetes/kube-connection.js'),
     import('../adapters/kubernetes/kubernetes-exec-transport.js'),
     import('../adapters/kubernetes/kubernetes-project-source.js'),
     import('../adapters/kubernetes/kubernetes-workspace-files.js'),
+    import('../adapters/kubernetes/pending-workspace-file-system.js'),
   ]);
   const kubeConfig = loadKubeConfig(config.kubeconfigPath);
   const guard = new KubeApiGuard({
@@ -107,11 +119,13 @@ async function buildKubernetesRuntime(
       `in ${target.container ? `container "${target.container}"` : 'the default container'} of pod ${target.namespace ?? namespace}/${target.podName ?? '?'}`,
   });
   return {
+    exec: execTransport,
     runtime,
     // Each pod has its own image: each project is checked on its first runClaude.
     claude: new ClaudeAvailability({ probe: runtime, clock: systemClock, log: claudeLog({ logger }) }),
     // .claude/ files through the same exec transport, so the same circuit breaker guards them.
     files: new KubernetesWorkspaceFiles({ transport: execTransport }),
+    fileSystem: new PendingWorkspaceFileSystem(),
     source: new KubernetesProjectSource({
       kubeConfig,
       namespace,

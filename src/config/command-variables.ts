@@ -87,6 +87,12 @@ export const COMMAND_VARIABLES = {
     default: '262144',
     doc: 'Largest Claude Code command, skill or agent file (UTF-8 bytes) rdev writes or reads; larger writes fail with PAYLOAD_TOO_LARGE. At most 16 MiB; keep it below `RDEV_MAX_BODY_BYTES`.',
   }),
+  RDEV_MAX_UPLOAD_BYTES: variable({
+    field: 'files.maxUploadBytes',
+    schema: int(1, 64 * 1024 * 1024 * 1024),
+    default: '104857600',
+    doc: 'Largest file (bytes) one `PUT /api/v1/projects/{name}/files/{path}` stores; a larger body is cut off with 413 PAYLOAD_TOO_LARGE and nothing is written. The body streams to disk, so memory does not grow with it.',
+  }),
   RDEV_CLAUDE_CONFIG_LIST_MAX_BYTES: variable({
     field: 'claudeConfig.listMaxBytes',
     schema: int(1, 256 * 1024 * 1024),

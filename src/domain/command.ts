@@ -1,3 +1,4 @@
+import type { GitStatusEntry } from './git-status.js';
 import type { CommandType } from './project.js';
 
 /**
@@ -91,6 +92,11 @@ export interface Command {
   error: string | null;
   claude: ClaudeOptions | null;
   claudeSession: ClaudeSession | null;
+  /**
+   * What the command changed in its git repository: the status entries that differ between its
+   * start and its end. `null` while it runs, outside a repository, or when git could not tell.
+   */
+  workspaceChanges?: GitStatusEntry[] | null;
   /** Set once a cancel was asked for a running command. */
   cancelRequestedAt: Date | null;
   /** The last seq stored (0 when none). */

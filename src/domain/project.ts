@@ -1,3 +1,5 @@
+import type { WorkspaceFileRules } from './workspace-file.js';
+
 /**
  * Projects: the workspaces commands run in. In production a project is a Kubernetes pod found by
  * label; on a laptop it is a folder. Both sources describe a project with the same shape and read
@@ -39,6 +41,8 @@ export interface Project {
   maxConcurrentCommands: number;
   /** `false`: the local sandbox cuts the project's commands off the network. Absent: network kept. */
   sandboxNetwork?: boolean;
+  /** Paths the file API hides or keeps read-only, besides the fixed ones. Absent: none. */
+  fileRules?: WorkspaceFileRules;
   /** When the source last observed the project. */
   lastSeenAt: Date;
   /** Problems with the project's settings or discovery, for a person to fix. Never secret. */
@@ -133,6 +137,7 @@ function projectFingerprint(p: Project): string {
     p.allowedCommandTypes,
     p.maxConcurrentCommands,
     p.sandboxNetwork ?? true,
+    p.fileRules ?? null,
     p.warnings,
   ]);
 }
@@ -147,6 +152,8 @@ export interface ProjectSettings {
   maxConcurrentCommands?: number;
   /** Local sandbox only: `false` gives commands no network. */
   sandboxNetwork?: boolean;
+  /** Paths the file API hides or keeps read-only. */
+  files?: WorkspaceFileRules;
 }
 
 /** Whether the project's policy allows `type`. */

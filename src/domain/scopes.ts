@@ -9,6 +9,8 @@ export const SCOPES = [
   'commands:input',
   'config:read',
   'config:write',
+  'files:read',
+  'files:write',
   'webhooks:manage',
   'keys:manage',
   'audit:read',

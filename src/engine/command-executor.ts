@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Command } from '../domain/command.js';
+import { type GitStatusEntry, gitStatusDifference } from '../domain/git-status.js';
 import { systemPrincipal } from '../domain/principal.js';
 import type { Project } from '../domain/project.js';
 import type { CommandInputStore } from '../ports/command-input-store.js';
@@ -41,6 +42,11 @@ export interface CommandExecutorDeps {
   observer: ExecutorObserver;
   /** Spans for claims and runs, in the trace of the request that queued each command. */
   tracing?: CommandTracing;
+  /**
+   * The workspace's git status entries (`null` outside a repository), taken as a command starts
+   * and as it ends, so the command can say what it changed. Absent: nothing is recorded.
+   */
+  workspaceStatus?(project: Project): Promise<GitStatusEntry[] | null>;
 }
 
 /**
@@ -219,7 +225,11 @@ export class CommandExecutor {
       bus: this.deps.bus,
       owner: this.owner,
       settings: this.deps.settings,
-      finish: (id, end) => traced.finishing(end, () => this.deps.lifecycle.finish(null, id, end, this.owner)),
+      finish: async (id, end) => {
+        // Before the end is stored, so a client told of the end finds the changes there.
+        await this.recordChanges(id, project);
+        return traced.finishing(end, () => this.deps.lifecycle.finish(null, id, end, this.owner));
+      },
       workspaceGone: () => this.workspaceGone(project),
       onStartReached: (reached) =>
         reached ? this.backoff.reached(command.projectName) : this.backoff.unreachable(command.projectName),
@@ -228,7 +238,10 @@ export class CommandExecutor {
     });
     this.followers.set(command.id, follower);
     const done = traced
-      .untraced(() => follower.run(needsStart))
+      .untraced(async () => {
+        if (needsStart) await this.recordStartStatus(command.id, project);
+        return follower.run(needsStart);
+      })
       .finally(() => {
         traced.end();
         if (this.followers.get(command.id) === follower) this.followers.delete(command.id);
@@ -236,5 +249,30 @@ export class CommandExecutor {
         void this.deps.bus.publish('dispatch', { projectName: command.projectName });
       });
     this.running.add(done);
+  }
+
+  private async recordStartStatus(id: string, project: Project): Promise<void> {
+    const status = this.deps.workspaceStatus;
+    if (!status) return;
+    try {
+      const entries = await status(project);
+      if (entries) await this.deps.store.setGitStatusAtStart(id, entries);
+    } catch (error) {
+      // A git problem must not keep the command from running; it only goes without its changes.
+      this.deps.observer.log('warn', 'could not read git status at start', { commandId: id, err: error });
+    }
+  }
+
+  private async recordChanges(id: string, project: Project): Promise<void> {
+    const status = this.deps.workspaceStatus;
+    if (!status) return;
+    try {
+      const before = await this.deps.store.gitStatusAtStart(id);
+      if (!before) return;
+      const after = await status(project);
+      if (after) await this.deps.store.setWorkspaceChanges(id, gitStatusDifference(before, after));
+    } catch (error) {
+      this.deps.observer.log('warn', 'could not read git status at the end', { commandId: id, err: error });
+    }
   }
 }

@@ -7,6 +7,7 @@ import type {
   OutputEvent,
   OutputStream,
 } from '../domain/command.js';
+import type { GitStatusEntry } from '../domain/git-status.js';
 import type { Page, PageRequest } from '../domain/page.js';
 import type { CommandType } from '../domain/project.js';
 
@@ -150,6 +151,14 @@ export interface CommandStore {
    */
   readOutput(id: string, afterSeq: number, limit: number, maxBytes?: number): Promise<OutputEvent[]>;
   setClaudeSession(id: string, session: ClaudeSession): Promise<void>;
+
+  /** Keeps the repository's status as the command starts (replacing one of an earlier attempt). */
+  setGitStatusAtStart(id: string, entries: GitStatusEntry[]): Promise<void>;
+
+  /** The status kept at start; `null` when none was kept. */
+  gitStatusAtStart(id: string): Promise<GitStatusEntry[] | null>;
+
+  setWorkspaceChanges(id: string, changes: GitStatusEntry[]): Promise<void>;
   requestCancel(id: string, at: Date): Promise<Command | null>;
   /**
    * Moves a command from QUEUED or RUNNING to a terminal status and stores its end event, exactly

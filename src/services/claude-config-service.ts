@@ -26,6 +26,7 @@ import type { UnitOfWork } from '../ports/unit-of-work.js';
 import type { ReadLimits, WorkspaceFiles, WriteExpectation } from '../ports/workspace-files.js';
 import { parseClaudeConfigDocument } from './claude-config-document.js';
 import { storedToItem, treeFiles, writtenItem } from './claude-config-items.js';
+import { KeyedQueue } from './keyed-queue.js';
 import { parseInput } from './validation.js';
 
 const SYSTEM = systemPrincipal('claude-config');
@@ -88,7 +89,7 @@ const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBF
  * item within this process, and audited with etags, never content.
  */
 export class ClaudeConfigService {
-  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly queue = new KeyedQueue();
 
   constructor(private readonly deps: ClaudeConfigServiceDeps) {}
 
@@ -151,7 +152,7 @@ export class ClaudeConfigService {
     const project = await this.project(data.projectName);
     const id = claudeConfigItemId(project.name, data.kind, data.name);
     const etag = data.ifMatch ?? null;
-    const outcome = await this.serialised(id, () =>
+    const outcome = await this.queue.run(id, () =>
       this.deps.files.remove(workspaceTarget(project), claudeConfigLayout(data.kind), data.name, etag),
     );
     if (outcome.status === 'missing') throw new NotFoundError('ClaudeConfigItem', id);
@@ -178,7 +179,7 @@ export class ClaudeConfigService {
     const id = claudeConfigItemId(project.name, data.kind, data.name);
     const target = workspaceTarget(project);
     const layout = claudeConfigLayout(data.kind);
-    const outcome = await this.serialised(id, () =>
+    const outcome = await this.queue.run(id, () =>
       this.deps.files.write(target, layout, data.name, bytes, expect),
     );
     switch (outcome.status) {
@@ -265,22 +266,6 @@ export class ClaudeConfigService {
         details,
       }),
     );
-  }
-
-  /** Runs changes to one item one after another within this process. */
-  private async serialised<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.queues.get(key) ?? Promise.resolve();
-    const run = previous.then(fn);
-    const tail = run.then(
-      () => {},
-      () => {},
-    );
-    this.queues.set(key, tail);
-    try {
-      return await run;
-    } finally {
-      if (this.queues.get(key) === tail) this.queues.delete(key);
-    }
   }
 }
 

@@ -5,9 +5,11 @@ import type { ClaudeConfigService } from './claude-config-service.js';
 import type { CommandInputService } from './command-input-service.js';
 import type { CommandOutputReader } from './command-output-reader.js';
 import type { CommandService } from './command-service.js';
+import type { GitStateService } from './git-state-service.js';
 import type { ProjectService } from './project-service.js';
 import type { ServerInfoService } from './server-info-service.js';
 import type { WebhookService } from './webhook-service.js';
+import type { WorkspaceFileService } from './workspace-file-service.js';
 
 /** Every use-case service, as the GraphQL and HTTP edges see them. Built by the composition root. */
 export interface Services {
@@ -21,4 +23,6 @@ export interface Services {
   commandOutput: CommandOutputReader;
   projects: ProjectService;
   webhooks: WebhookService;
+  files: WorkspaceFileService;
+  git: GitStateService;
 }

@@ -11,6 +11,8 @@ export type Scope =
   | 'COMMANDS_RUN_SHELL'
   | 'CONFIG_READ'
   | 'CONFIG_WRITE'
+  | 'FILES_READ'
+  | 'FILES_WRITE'
   | 'KEYS_MANAGE'
   | 'PROJECTS_READ'
   | 'WEBHOOKS_MANAGE';
@@ -26,6 +28,8 @@ export const ALL_SCOPES: Scope[] = [
   'COMMANDS_INPUT',
   'CONFIG_READ',
   'CONFIG_WRITE',
+  'FILES_READ',
+  'FILES_WRITE',
   'WEBHOOKS_MANAGE',
   'KEYS_MANAGE',
   'AUDIT_READ',

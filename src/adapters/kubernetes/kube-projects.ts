@@ -168,6 +168,7 @@ function toProject(
     labels: { ...labels },
     allowedCommandTypes: settings.allowedCommands ?? [...COMMAND_TYPES],
     maxConcurrentCommands: settings.maxConcurrentCommands ?? DEFAULT_MAX_CONCURRENT_COMMANDS,
+    ...(settings.files ? { fileRules: settings.files } : {}),
     lastSeenAt: now,
     warnings,
   };

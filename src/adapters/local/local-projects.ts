@@ -80,6 +80,7 @@ export function buildLocalProjects(
       allowedCommandTypes: file.fileProblem ? [] : (settings.allowedCommands ?? [...COMMAND_TYPES]),
       maxConcurrentCommands: settings.maxConcurrentCommands ?? DEFAULT_MAX_CONCURRENT_COMMANDS,
       ...(settings.sandboxNetwork !== undefined ? { sandboxNetwork: settings.sandboxNetwork } : {}),
+      ...(settings.files ? { fileRules: settings.files } : {}),
       lastSeenAt: now,
       warnings: file.fileProblem ? [...warnings, `${projectsFile!.name}: ${file.fileProblem}`] : warnings,
     });

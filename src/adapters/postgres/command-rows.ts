@@ -1,5 +1,6 @@
 import type { Insertable, Selectable } from 'kysely';
 import type { ClaudeOptions, ClaudeSession, Command, CommandStatus } from '../../domain/command.js';
+import type { GitStatusEntry } from '../../domain/git-status.js';
 import type { CommandType } from '../../domain/project.js';
 import type { ClaimedCommand, NewCommand } from '../../ports/command-store.js';
 import type { CommandsTable } from './schema.js';
@@ -24,6 +25,8 @@ export function newCommandRow(c: NewCommand, traceContext: string | null): Inser
     timeout_seconds: c.timeoutSeconds,
     claude_options: c.claude ? JSON.stringify(c.claude) : null,
     claude_session: null,
+    git_status_at_start: null,
+    workspace_changes: null,
     idempotency_key: c.idempotencyKey,
     request_hash: c.requestHash,
     requested_by: c.requestedByKeyId,
@@ -64,6 +67,7 @@ export function toCommand(row: CommandRow): Command {
     error: row.error,
     claude: (row.claude_options as ClaudeOptions | null) ?? null,
     claudeSession: (row.claude_session as ClaudeSession | null) ?? null,
+    workspaceChanges: (row.workspace_changes as GitStatusEntry[] | null) ?? null,
     cancelRequestedAt: row.cancel_requested_at,
     lastSeq: row.last_seq,
     outputTruncated: row.output_truncated,

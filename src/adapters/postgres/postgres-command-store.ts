@@ -1,6 +1,7 @@
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { ClaudeSession, Command, CommandEnd, OutputEvent, OutputStream } from '../../domain/command.js';
 import { IdempotencyKeyTakenError } from '../../domain/errors.js';
+import type { GitStatusEntry } from '../../domain/git-status.js';
 import type { Page, PageRequest } from '../../domain/page.js';
 import { isUuid } from '../../domain/uuid.js';
 import { traceparentOf } from '../../observability/trace-context.js';
@@ -351,6 +352,31 @@ export class PostgresCommandStore implements CommandStore {
     await this.db
       .updateTable('commands')
       .set({ claude_session: JSON.stringify(session) })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async setGitStatusAtStart(id: string, entries: GitStatusEntry[]): Promise<void> {
+    await this.db
+      .updateTable('commands')
+      .set({ git_status_at_start: JSON.stringify(entries) })
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async gitStatusAtStart(id: string): Promise<GitStatusEntry[] | null> {
+    const row = await this.db
+      .selectFrom('commands')
+      .select('git_status_at_start')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return (row?.git_status_at_start as GitStatusEntry[] | null | undefined) ?? null;
+  }
+
+  async setWorkspaceChanges(id: string, changes: GitStatusEntry[]): Promise<void> {
+    await this.db
+      .updateTable('commands')
+      .set({ workspace_changes: JSON.stringify(changes) })
       .where('id', '=', id)
       .execute();
   }

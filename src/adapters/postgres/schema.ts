@@ -136,6 +136,8 @@ export interface CommandsTable {
   timeout_seconds: number;
   claude_options: ColumnType<Record<string, unknown> | null, string | null, string | null>;
   claude_session: ColumnType<Record<string, unknown> | null, string | null, string | null>;
+  git_status_at_start: ColumnType<unknown[] | null, string | null, string | null>;
+  workspace_changes: ColumnType<unknown[] | null, string | null, string | null>;
   idempotency_key: string | null;
   request_hash: string;
   requested_by: string | null;

@@ -7,6 +7,7 @@ import {
   MAX_PROJECT_DESCRIPTION_LENGTH,
   type ProjectSettings,
 } from '../../domain/project.js';
+import { workspaceGlobProblem } from '../../domain/workspace-file.js';
 
 /**
  * The one format of project settings, shared by the Kubernetes ConfigMap (one YAML document per
@@ -57,6 +58,19 @@ const workspacePath = z
     message: 'must not contain ".." or NUL',
   });
 
+const pathGlobs = z
+  .array(
+    z.string({ message: 'must be a path glob such as "secrets/**"' }).superRefine((glob, ctx) => {
+      const problem = workspaceGlobProblem(glob);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+    { message: 'must be a list of path globs' },
+  )
+  .max(100, { message: 'must list at most 100 globs' });
+
+/** Workspace paths the file API must not change (`read_only`) or must not show at all (`hidden`). */
+const fileRules = z.strictObject({ read_only: pathGlobs, hidden: pathGlobs }).partial();
+
 /** Every setting; each is optional, unknown keys are reported rather than ignored silently. */
 export const projectSettingsSchema = z.strictObject({
   description: z.string().max(MAX_PROJECT_DESCRIPTION_LENGTH),
@@ -69,6 +83,7 @@ export const projectSettingsSchema = z.strictObject({
     .min(1, { message: 'must be at least 1' })
     .max(MAX_CONCURRENT_COMMANDS_LIMIT, { message: `must be at most ${MAX_CONCURRENT_COMMANDS_LIMIT}` }),
   sandbox_network: z.boolean({ message: 'must be true or false' }),
+  files: fileRules,
 });
 
 type Field = keyof typeof projectSettingsSchema.shape;
@@ -115,7 +130,10 @@ export function readProjectSettings(raw: unknown): SettingsRead {
     else if (field === 'pod_selector') settings.podSelector = parsed.data as Record<string, string>;
     else if (field === 'workspace') settings.workspace = parsed.data as string;
     else if (field === 'sandbox_network') settings.sandboxNetwork = parsed.data as boolean;
-    else settings.maxConcurrentCommands = parsed.data as number;
+    else if (field === 'files') {
+      const rules = parsed.data as z.infer<typeof fileRules>;
+      settings.files = { readOnly: rules.read_only ?? [], hidden: rules.hidden ?? [] };
+    } else settings.maxConcurrentCommands = parsed.data as number;
   }
   return { settings, problems };
 }
