@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type CommandTestApp, startCommandApp } from '../support/command-test-app.js';
 import { runRdev } from '../support/rdev-process.js';
+import { until } from '../support/wait.js';
+import { startWebhookReceiver } from '../support/webhook-receiver.js';
 
 /**
  * Settings read from the environment reach the code that enforces them through the real
@@ -94,6 +96,49 @@ describe('settings, wired through the real root', () => {
     // The first fits; what would pass the budget comes without content, to be asked for by name.
     expect(items.map((i) => i.content !== null)).toEqual([true, false, false]);
     expect(items[0]!.content).toBe(`${'a'.repeat(1000)}\n`);
+  });
+
+  it('RDEV_WEBHOOK_MAX_RETRY_AFTER_SECONDS caps how long a receiver can make rdev wait', async () => {
+    const receiver = await startWebhookReceiver((_request, res) => {
+      res.writeHead(503, { 'retry-after': '86400' });
+      res.end();
+    });
+    try {
+      t = await startCommandApp('local', {
+        RDEV_WEBHOOK_ALLOW_PRIVATE: 'true',
+        RDEV_WEBHOOK_POLL_INTERVAL_MS: '50',
+        RDEV_WEBHOOK_MAX_RETRY_AFTER_SECONDS: '120',
+      });
+      const { createWebhook } = await t.gql(
+        `mutation($url: String!) { createWebhook(input: { url: $url, events: [WEBHOOK_PING] }) {
+          ... on CreateWebhookPayload { webhook { id } } } }`,
+        { url: `${receiver.origin}/hook` },
+      );
+      const id = createWebhook.webhook.id;
+      await t.gql('mutation($id: ID!) { pingWebhook(input: { id: $id }) { __typename } }', { id });
+      let delivery: {
+        lastAttemptAt: string | null;
+        nextAttemptAt: string | null;
+        lastStatusCode: number | null;
+      };
+      await until(
+        async () => {
+          const { webhooks: webhook } = await t!.gql(
+            '{ webhooks { edges { node { deliveries(first: 1) { edges { node { lastAttemptAt nextAttemptAt lastStatusCode } } } } } } }',
+          );
+          delivery = webhook.edges[0]?.node.deliveries.edges[0]?.node;
+          return delivery?.lastStatusCode === 503;
+        },
+        20_000,
+        'the first attempt to be answered 503',
+      );
+      // The receiver asked for a day; the cap holds it to two minutes (plus the retry jitter).
+      const waitMs = Date.parse(delivery!.nextAttemptAt!) - Date.parse(delivery!.lastAttemptAt!);
+      expect(waitMs).toBeGreaterThan(60_000);
+      expect(waitMs).toBeLessThanOrEqual(120_000 * 1.25);
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('`rdev keys generate` prints a fresh key in the format rdev accepts', async () => {
