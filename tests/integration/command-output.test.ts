@@ -42,7 +42,9 @@ describe.each(COMMAND_RUNTIMES)('command output on the %s runtime', (runtime) =>
   };
 
   beforeAll(async () => {
-    t = await startCommandApp(runtime, { RDEV_STREAM_KEEPALIVE_MS: '300' });
+    // Keep-alive often enough for the SSE test to see one, and with room for a busy test process:
+    // the server drops a graphql-ws client that misses a ping's answer for two intervals.
+    t = await startCommandApp(runtime, { RDEV_STREAM_KEEPALIVE_MS: '1000' });
   });
   afterAll(async () => {
     await t?.close();
