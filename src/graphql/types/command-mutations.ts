@@ -38,14 +38,11 @@ const CancelCommandPayload = builder.objectRef<{ command: Command }>('CancelComm
   }),
 });
 
-const RunClaudeInput = builder.inputType('RunClaudeInput', {
-  description: 'What `runClaude` runs: a prompt for the Claude Code CLI in a project workspace.',
-  fields: (t) => ({
-    projectName: t.string({
-      required: true,
-      description: 'The project to run in; the key must be granted it.',
-    }),
-    prompt: t.string({ required: true, description: 'The prompt, sent to the CLI on its stdin.' }),
+type InputFieldBuilder = Parameters<Parameters<typeof builder.inputType>[1]['fields']>[0];
+
+/** The input fields every run mutation shares: where it stands in the queue, and for how long it may run. */
+function queueFields(t: InputFieldBuilder) {
+  return {
     priority: t.int({
       required: false,
       description: '0–100, default 50; higher runs first, and waiting commands gain priority with age.',
@@ -59,6 +56,18 @@ const RunClaudeInput = builder.inputType('RunClaudeInput', {
       required: false,
       description: 'Past this many seconds the command is stopped and ends TIMED_OUT.',
     }),
+  };
+}
+
+const RunClaudeInput = builder.inputType('RunClaudeInput', {
+  description: 'What `runClaude` runs: a prompt for the Claude Code CLI in a project workspace.',
+  fields: (t) => ({
+    projectName: t.string({
+      required: true,
+      description: 'The project to run in; the key must be granted it.',
+    }),
+    prompt: t.string({ required: true, description: 'The prompt, sent to the CLI on its stdin.' }),
+    ...queueFields(t),
     resumeSessionId: t.string({
       required: false,
       description: 'Continue an earlier conversation: a session id (UUID) from `Command.claudeSession`.',
@@ -98,19 +107,7 @@ const RunShellInput = builder.inputType('RunShellInput', {
       required: false,
       description: 'Run as `sh -c script`. Exactly one of argv and script.',
     }),
-    priority: t.int({
-      required: false,
-      description: '0–100, default 50; higher runs first, and waiting commands gain priority with age.',
-    }),
-    idempotencyKey: t.string({
-      required: false,
-      description:
-        'A retry with the same key and the same input returns the same command instead of running it twice; the same key with other input is CONFLICT. Keys are per API key.',
-    }),
-    timeoutSeconds: t.int({
-      required: false,
-      description: 'Past this many seconds the command is stopped and ends TIMED_OUT.',
-    }),
+    ...queueFields(t),
     env: t.field({
       type: 'JSON',
       required: false,
@@ -140,19 +137,7 @@ const RunGitInput = builder.inputType('RunGitInput', {
       description:
         'Arguments after `git`: an allowed subcommand and its options. Refs and paths are never read as options; a subcommand the policy does not allow is COMMAND_NOT_ALLOWED.',
     }),
-    priority: t.int({
-      required: false,
-      description: '0–100, default 50; higher runs first, and waiting commands gain priority with age.',
-    }),
-    idempotencyKey: t.string({
-      required: false,
-      description:
-        'A retry with the same key and the same input returns the same command instead of running it twice; the same key with other input is CONFLICT. Keys are per API key.',
-    }),
-    timeoutSeconds: t.int({
-      required: false,
-      description: 'Past this many seconds the command is stopped and ends TIMED_OUT.',
-    }),
+    ...queueFields(t),
   }),
 });
 const CancelCommandInput = builder.inputType('CancelCommandInput', {
